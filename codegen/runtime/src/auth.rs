@@ -1,0 +1,144 @@
+//! Inbound authentication of exposed surfaces, compared in constant time.
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use http::{HeaderValue, StatusCode};
+use subtle::ConstantTimeEq;
+
+use crate::Secret;
+
+/// What callers of a surface must present.
+#[derive(Debug, Clone)]
+pub enum Inbound {
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+    /// A key in a header (or query parameter).
+    ApiKey {
+        name: &'static str,
+        value: Secret,
+        in_query: bool,
+    },
+    /// HTTP basic authentication.
+    Basic {
+        username: String,
+        password: Secret,
+    },
+}
+
+fn same(a: &[u8], b: &[u8]) -> bool {
+    // Lengths may leak; contents do not.
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+impl Inbound {
+    pub fn is_none(&self) -> bool {
+        matches!(self, Inbound::None)
+    }
+
+    /// Whether the request carries the expected credential.
+    pub fn allows(&self, req: &http::request::Parts) -> bool {
+        let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
+        match self {
+            Inbound::None => true,
+            Inbound::Bearer(token) => header(AUTHORIZATION.as_str())
+                .and_then(|h| {
+                    h.strip_prefix("Bearer ")
+                        .or_else(|| h.strip_prefix("bearer "))
+                })
+                .is_some_and(|t| same(t.trim().as_bytes(), token.expose().as_bytes())),
+            Inbound::ApiKey {
+                name,
+                value,
+                in_query: false,
+            } => header(name).is_some_and(|v| same(v.as_bytes(), value.expose().as_bytes())),
+            Inbound::ApiKey {
+                name,
+                value,
+                in_query: true,
+            } => req
+                .uri
+                .query()
+                .map(|q| form_urlencoded::parse(q.as_bytes()))
+                .and_then(|mut pairs| pairs.find(|(k, _)| k == name))
+                .is_some_and(|(_, v)| same(v.as_bytes(), value.expose().as_bytes())),
+            Inbound::Basic { username, password } => {
+                use base64::Engine as _;
+                let expected = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{}", password.expose()));
+                header(AUTHORIZATION.as_str())
+                    .and_then(|h| h.strip_prefix("Basic "))
+                    .is_some_and(|c| same(c.trim().as_bytes(), expected.as_bytes()))
+            }
+        }
+    }
+
+    fn challenge(&self) -> &'static str {
+        match self {
+            Inbound::Basic { .. } => "Basic realm=\"naftiko\"",
+            Inbound::ApiKey { .. } => "ApiKey",
+            _ => "Bearer",
+        }
+    }
+
+    /// The 401 answer for a request without the credential.
+    pub fn reject(&self) -> Response {
+        let mut r = (
+            StatusCode::UNAUTHORIZED,
+            [(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            r#"{"status":401,"error":"Unauthorized","message":"missing or invalid credentials"}"#,
+        )
+            .into_response();
+        r.headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(self.challenge()));
+        r
+    }
+}
+
+/// Middleware: rejects requests that do not carry the credential.
+pub async fn require(auth: std::sync::Arc<Inbound>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    if !auth.allows(&parts) {
+        tracing::debug!(path = %parts.uri.path(), "rejected: missing or invalid credentials");
+        return auth.reject();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Adds `auth` to `router` (nothing for [`Inbound::None`]).
+pub fn layer(router: axum::Router, auth: Inbound) -> axum::Router {
+    if auth.is_none() {
+        return router;
+    }
+    let auth = std::sync::Arc::new(auth);
+    router.layer(axum::middleware::from_fn(move |req, next| {
+        require(auth.clone(), req, next)
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(h: &str) -> http::request::Parts {
+        http::Request::builder()
+            .header("authorization", h)
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0
+    }
+
+    #[test]
+    fn bearer() {
+        let a = Inbound::Bearer(Secret::new("s3cret"));
+        assert!(a.allows(&parts("Bearer s3cret")));
+        assert!(!a.allows(&parts("Bearer s3cret2")));
+        assert!(!a.allows(&parts("Basic s3cret")));
+    }
+}

@@ -1,0 +1,182 @@
+//! The command line of generated service binaries: `serve` and `mcp-stdio`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::client::ClientConfig;
+use crate::serve::{ServeOptions, Surfaces};
+use crate::{Error, Secret};
+
+/// Upstream settings shared by every command.
+#[derive(Args, Debug, Clone)]
+pub struct ClientArgs {
+    /// Upstream base URL, replacing the spec's `baseUri`. With several consumed APIs, give
+    /// `NAMESPACE=URL` once per API.
+    #[arg(long = "base-url", value_name = "URL")]
+    pub base_urls: Vec<String>,
+    /// Seconds to establish an upstream connection.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub connect_timeout: f64,
+    /// Seconds for a whole upstream call.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub timeout: f64,
+}
+
+impl ClientArgs {
+    /// The client settings for the consumed `namespace`.
+    pub fn config(&self, namespace: &str) -> ClientConfig {
+        let mut c = ClientConfig::default()
+            .connect_timeout(Duration::from_secs_f64(self.connect_timeout.max(0.001)))
+            .timeout(Duration::from_secs_f64(self.timeout.max(0.001)));
+        for b in &self.base_urls {
+            match b.split_once('=') {
+                Some((ns, url)) if ns == namespace => c = c.base_url(url),
+                Some(_) => {}
+                None => c = c.base_url(b.clone()),
+            }
+        }
+        c
+    }
+}
+
+/// Flags of `serve`.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address of the REST adapter (default: 127.0.0.1 and the spec's port).
+    #[arg(long, value_name = "ADDR")]
+    pub rest_addr: Option<SocketAddr>,
+    /// Address of the MCP server (default: 127.0.0.1 and the spec's port).
+    #[arg(long, value_name = "ADDR")]
+    pub mcp_addr: Option<SocketAddr>,
+    /// A bearer token MCP callers must present.
+    #[arg(long, env = "MCP_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub mcp_token: Option<String>,
+    /// A bearer token REST callers must present.
+    #[arg(long, env = "REST_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub rest_token: Option<String>,
+    /// Another host name MCP clients may use in `Host` (loopback names are always accepted).
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
+    /// Another browser origin allowed to call the MCP server (e.g. https://app.example.com).
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
+    /// Keep MCP sessions (needed for server-to-client streams); stateless otherwise.
+    #[arg(long)]
+    pub mcp_sessions: bool,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = crate::rest::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
+    pub body_limit: usize,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+impl ServeArgs {
+    pub fn options(&self) -> ServeOptions {
+        let mut o = ServeOptions {
+            rest_addr: self.rest_addr,
+            mcp_addr: self.mcp_addr,
+            body_limit: self.body_limit,
+            mcp_token: self
+                .mcp_token
+                .clone()
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
+            rest_token: self
+                .rest_token
+                .clone()
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
+            ..ServeOptions::default()
+        };
+        o.mcp.sessions = self.mcp_sessions;
+        o.mcp.max_body = self.body_limit;
+        o.mcp
+            .allowed_hosts
+            .extend(self.allowed_hosts.iter().cloned());
+        o.mcp
+            .allowed_origins
+            .extend(self.allowed_origins.iter().cloned());
+        o
+    }
+}
+
+/// Flags of `mcp-stdio`.
+#[derive(Args, Debug, Clone)]
+pub struct StdioArgs {
+    /// The MCP server to serve (default: the first of the spec).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub server: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Parser, Debug)]
+#[command(version, about = "A service generated from a Naftiko capability spec")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the REST adapters and MCP servers of the spec.
+    Serve(ServeArgs),
+    /// Serve the MCP server over stdin/stdout (how desktop MCP clients launch servers).
+    McpStdio(StdioArgs),
+}
+
+/// Logs to stderr (stdout stays clean for the stdio transport); `RUST_LOG` filters.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// The `main` of a generated service: `build` makes the surfaces from the client settings.
+pub fn main(build: impl FnOnce(&ClientArgs) -> Result<Surfaces, Error>) -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => {
+                let surfaces = build(&args.client)?;
+                crate::serve::run(surfaces, args.options()).await
+            }
+            Command::McpStdio(args) => {
+                let surfaces = build(&args.client)?;
+                crate::serve::run_stdio(surfaces, args.server.as_deref()).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", explain(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A one-line explanation with what to do.
+pub fn explain(e: &Error) -> String {
+    match e {
+        Error::MissingEnv(v) => format!(
+            "environment variable `{v}` is not set: set it (export {v}=...) before starting"
+        ),
+        e => e.to_string(),
+    }
+}

@@ -1,0 +1,719 @@
+//! The HTTP client behind every generated client: one pooled `reqwest::Client`, auth from
+//! the spec, path segments that cannot escape, bounded response bodies.
+
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{Error, Response, Secret};
+
+/// Everything but RFC 3986 unreserved characters is escaped in a path segment, `/` included.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// Query keys and values: the same set, so `&`, `=`, `+` and `#` are always escaped.
+const QUERY: &AsciiSet = SEGMENT;
+
+/// Where a fixed parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loc {
+    Query,
+    Header,
+    Cookie,
+}
+
+/// Outbound authentication, as the spec declares it.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    None,
+    Bearer(Secret),
+    ApiKey {
+        name: &'static str,
+        value: Secret,
+        in_query: bool,
+    },
+    Basic {
+        username: String,
+        password: Secret,
+    },
+    /// HTTP digest: the first 401 challenge is answered once.
+    Digest {
+        username: String,
+        password: Secret,
+    },
+}
+
+/// Settings of a client.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Replaces the spec's `baseUri` (e.g. another region, a self-hosted server, a mock).
+    pub base_url: Option<String>,
+    /// Limit to establish a connection.
+    pub connect_timeout: Duration,
+    /// Limit for a whole call, body included.
+    pub timeout: Duration,
+    /// Largest upstream body accepted.
+    pub max_response_bytes: usize,
+    /// A shared `reqwest::Client` (connection pool); one is built otherwise.
+    pub http: Option<reqwest::Client>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            base_url: None,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(30),
+            max_response_bytes: 16 * 1024 * 1024,
+            http: None,
+        }
+    }
+}
+
+impl ClientConfig {
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+}
+
+/// A pooled client for one consumed namespace. Cheap to clone.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    namespace: &'static str,
+    base: String,
+    http: reqwest::Client,
+    auth: Auth,
+    fixed: Vec<(Loc, &'static str, String)>,
+    timeout: Duration,
+    max_body: usize,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth = match self.inner.auth {
+            Auth::None => "none",
+            Auth::Bearer(_) => "bearer",
+            Auth::ApiKey { .. } => "apikey",
+            Auth::Basic { .. } => "basic",
+            Auth::Digest { .. } => "digest",
+        };
+        f.debug_struct("HttpClient")
+            .field("namespace", &self.inner.namespace)
+            .field("base", &self.inner.base)
+            .field("auth", &auth)
+            .finish()
+    }
+}
+
+impl HttpClient {
+    pub fn new(
+        namespace: &'static str,
+        base_uri: &'static str,
+        auth: Auth,
+        fixed: Vec<(Loc, &'static str, String)>,
+        config: ClientConfig,
+    ) -> Result<Self, Error> {
+        let base = config
+            .base_url
+            .as_deref()
+            .unwrap_or(base_uri)
+            .trim_end_matches('/')
+            .to_owned();
+        match reqwest::Url::parse(&base) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {}
+            _ => {
+                return Err(Error::Config(format!(
+                    "base URL `{base}` of `{namespace}` must be an http(s) URL without a query"
+                )));
+            }
+        }
+        let http = match config.http {
+            Some(h) => h,
+            None => reqwest::Client::builder()
+                .connect_timeout(config.connect_timeout)
+                .pool_idle_timeout(Duration::from_secs(90))
+                .tcp_nodelay(true)
+                .user_agent(concat!("naftiko-runtime/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
+        };
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                namespace,
+                base,
+                http,
+                auth,
+                fixed,
+                timeout: config.timeout,
+                max_body: config.max_response_bytes,
+            }),
+        })
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Starts a call of `operation`.
+    pub fn request(&self, method: Method, operation: &'static str) -> Request {
+        Request {
+            method,
+            operation,
+            path: String::with_capacity(64),
+            query: String::new(),
+            headers: HeaderMap::new(),
+            cookies: String::new(),
+            body: None,
+            fields: None,
+        }
+    }
+
+    fn operation(&self, req: &Request) -> String {
+        format!("{}.{}", self.inner.namespace, req.operation)
+    }
+
+    /// Sends the call; a non-2xx answer is [`Error::Upstream`] with its status and body.
+    pub async fn send(&self, mut req: Request) -> Result<Response, Error> {
+        let inner = &*self.inner;
+        if let Some(fields) = req.fields.take() {
+            let body = serde_json::to_vec(&Value::Object(fields))
+                .map_err(|e| Error::invalid(format!("body: {e}")))?;
+            req.body = Some((
+                HeaderValue::from_static("application/json"),
+                Bytes::from(body),
+            ));
+        }
+        for (loc, name, value) in &inner.fixed {
+            match loc {
+                Loc::Query => push_pair(&mut req.query, name, value),
+                Loc::Header => req.header(name, value.as_str())?,
+                Loc::Cookie => req.cookie(name, value.as_str()),
+            }
+        }
+        if let Auth::ApiKey {
+            name,
+            value,
+            in_query: true,
+        } = &inner.auth
+        {
+            push_pair(&mut req.query, name, value.expose());
+        }
+        let mut url =
+            String::with_capacity(inner.base.len() + req.path.len() + req.query.len() + 1);
+        url.push_str(&inner.base);
+        url.push_str(&req.path);
+        if !req.query.is_empty() {
+            url.push('?');
+            url.push_str(&req.query);
+        }
+        if !req.cookies.is_empty() {
+            let v = HeaderValue::from_str(&req.cookies)
+                .map_err(|_| Error::invalid("invalid cookie value"))?;
+            req.headers.insert(COOKIE, v);
+        }
+        let started = Instant::now();
+        let mut resp = self.attempt(&req, &url, None).await?;
+        if let (Auth::Digest { username, password }, StatusCode::UNAUTHORIZED) =
+            (&inner.auth, resp.status())
+        {
+            let challenge = resp
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if let Ok(mut prompt) = digest_auth::parse(challenge) {
+                let uri = match req.query.is_empty() {
+                    true => req.path.clone(),
+                    false => format!("{}?{}", req.path, req.query),
+                };
+                let body = req.body.as_ref().map(|(_, b)| b.to_vec());
+                let ctx = digest_auth::AuthContext::new_with_method(
+                    username.as_str(),
+                    password.expose(),
+                    uri,
+                    body,
+                    digest_auth::HttpMethod::from(req.method.as_str().to_owned()),
+                );
+                if let Ok(answer) = prompt.respond(&ctx) {
+                    resp = self
+                        .attempt(&req, &url, Some(answer.to_header_string()))
+                        .await?;
+                }
+            }
+        }
+        let status = resp.status();
+        let content_type = resp.headers().get(CONTENT_TYPE).cloned();
+        let body = self.read_body(&req, &mut resp).await?;
+        tracing::debug!(
+            operation = %self.operation(&req),
+            method = %req.method,
+            path = %req.path,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "upstream call"
+        );
+        if status.is_success() {
+            Ok(Response {
+                status,
+                content_type,
+                body,
+            })
+        } else {
+            Err(Error::Upstream {
+                operation: self.operation(&req),
+                status,
+                content_type,
+                body,
+            })
+        }
+    }
+
+    async fn attempt(
+        &self,
+        req: &Request,
+        url: &str,
+        digest: Option<String>,
+    ) -> Result<reqwest::Response, Error> {
+        let inner = &*self.inner;
+        let mut rb = inner
+            .http
+            .request(req.method.clone(), url)
+            .timeout(inner.timeout)
+            .headers(req.headers.clone());
+        match &inner.auth {
+            Auth::Bearer(t) => {
+                let mut v =
+                    HeaderValue::from_str(&format!("Bearer {}", t.expose())).map_err(|_| {
+                        Error::Config(
+                            "the bearer token holds characters not allowed in a header".into(),
+                        )
+                    })?;
+                v.set_sensitive(true);
+                rb = rb.header(AUTHORIZATION, v);
+            }
+            Auth::ApiKey {
+                name,
+                value,
+                in_query: false,
+            } => {
+                let n = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| Error::Config(format!("invalid header name `{name}`")))?;
+                let mut v = HeaderValue::from_str(value.expose()).map_err(|_| {
+                    Error::Config("the API key holds characters not allowed in a header".into())
+                })?;
+                v.set_sensitive(true);
+                rb = rb.header(n, v);
+            }
+            Auth::Basic { username, password } => {
+                rb = rb.basic_auth(username, Some(password.expose()))
+            }
+            _ => {}
+        }
+        if let Some(d) = digest {
+            let mut v = HeaderValue::from_str(&d)
+                .map_err(|_| Error::Config("invalid digest answer".into()))?;
+            v.set_sensitive(true);
+            rb = rb.header(AUTHORIZATION, v);
+        }
+        if let Some((ct, body)) = &req.body {
+            rb = rb.header(CONTENT_TYPE, ct.clone()).body(body.clone());
+        }
+        rb.send().await.map_err(|e| self.transport_error(req, e))
+    }
+
+    async fn read_body(&self, req: &Request, resp: &mut reqwest::Response) -> Result<Bytes, Error> {
+        let max = self.inner.max_body;
+        if resp.content_length().is_some_and(|n| n as usize > max) {
+            return Err(self.too_large(req));
+        }
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(req, e))?
+        {
+            if buf.len() + chunk.len() > max {
+                return Err(self.too_large(req));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    }
+
+    fn too_large(&self, req: &Request) -> Error {
+        Error::InvalidResponse {
+            operation: self.operation(req),
+            message: format!("the body exceeds {} bytes", self.inner.max_body),
+        }
+    }
+
+    fn transport_error(&self, req: &Request, e: reqwest::Error) -> Error {
+        let operation = self.operation(req);
+        if e.is_timeout() {
+            return Error::Timeout {
+                operation,
+                seconds: self.inner.timeout.as_secs_f64(),
+            };
+        }
+        // The URL may carry an API key in its query: never print it.
+        let e = e.without_url();
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            let _ = write!(message, ": {s}");
+            source = s.source();
+        }
+        Error::Connect { operation, message }
+    }
+}
+
+/// One upstream call being built by generated code.
+#[derive(Debug)]
+pub struct Request {
+    method: Method,
+    operation: &'static str,
+    path: String,
+    query: String,
+    headers: HeaderMap,
+    cookies: String,
+    body: Option<(HeaderValue, Bytes)>,
+    fields: Option<serde_json::Map<String, Value>>,
+}
+
+impl Request {
+    /// Appends a literal part of the path.
+    pub fn path(&mut self, literal: &str) {
+        self.path.push_str(literal);
+    }
+
+    /// Appends one path parameter as exactly one percent-encoded segment: `/` is escaped,
+    /// and the empty string, `.` and `..` are refused (they would name another resource).
+    pub fn path_param<T: Text + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), Error> {
+        let text = value.text();
+        if text.is_empty() || text == "." || text == ".." {
+            return Err(Error::invalid(format!(
+                "path parameter `{name}` must not be empty, `.` or `..`"
+            )));
+        }
+        let _ = write!(self.path, "{}", utf8_percent_encode(&text, SEGMENT));
+        Ok(())
+    }
+
+    /// Adds a query parameter; `None` adds nothing, a list repeats the name.
+    pub fn query<T: QueryValue + ?Sized>(&mut self, name: &str, value: &T) {
+        value.push_query(name, &mut self.query);
+    }
+
+    /// Sets a header; `None` sets nothing.
+    pub fn header<T: Text + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), Error> {
+        if value.is_absent() {
+            return Ok(());
+        }
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::invalid(format!("invalid header name `{name}`")))?;
+        let v = HeaderValue::from_str(&value.text()).map_err(|_| {
+            Error::invalid(format!(
+                "header `{name}` holds characters not allowed in a header"
+            ))
+        })?;
+        self.headers.append(n, v);
+        Ok(())
+    }
+
+    /// Adds a cookie; `None` adds nothing.
+    pub fn cookie<T: Text + ?Sized>(&mut self, name: &str, value: &T) {
+        if value.is_absent() {
+            return;
+        }
+        if !self.cookies.is_empty() {
+            self.cookies.push_str("; ");
+        }
+        let _ = write!(
+            self.cookies,
+            "{}={}",
+            utf8_percent_encode(name, SEGMENT),
+            utf8_percent_encode(&value.text(), SEGMENT)
+        );
+    }
+
+    /// Sends `value` as the JSON body; `None` (JSON `null`) sends no body.
+    pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        let v = serde_json::to_value(value).map_err(|e| Error::invalid(format!("body: {e}")))?;
+        if !v.is_null() {
+            let bytes = serde_json::to_vec(&v).map_err(|e| Error::invalid(format!("body: {e}")))?;
+            self.body = Some((
+                HeaderValue::from_static("application/json"),
+                Bytes::from(bytes),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds one field to a JSON object body; `None` adds nothing.
+    pub fn body_field<T: Serialize + ?Sized>(
+        &mut self,
+        name: &str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let v = serde_json::to_value(value)
+            .map_err(|e| Error::invalid(format!("body field `{name}`: {e}")))?;
+        let fields = self.fields.get_or_insert_with(Default::default);
+        if !v.is_null() {
+            fields.insert(name.to_owned(), v);
+        }
+        Ok(())
+    }
+
+    /// Sends a rendered body with its content type.
+    pub fn raw_body(&mut self, content_type: &'static str, body: String) {
+        self.body = Some((HeaderValue::from_static(content_type), Bytes::from(body)));
+    }
+
+    /// Sends `application/x-www-form-urlencoded` fields.
+    pub fn form(&mut self, fields: &[(&str, String)]) {
+        let mut s = String::new();
+        for (k, v) in fields {
+            push_pair(&mut s, k, v);
+        }
+        self.body = Some((
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+            Bytes::from(s),
+        ));
+    }
+}
+
+fn push_pair(out: &mut String, name: &str, value: &str) {
+    if !out.is_empty() {
+        out.push('&');
+    }
+    let _ = write!(
+        out,
+        "{}={}",
+        utf8_percent_encode(name, QUERY),
+        utf8_percent_encode(value, QUERY)
+    );
+}
+
+/// A value as text (path segments, headers, templates).
+pub trait Text {
+    fn text(&self) -> String;
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+impl Text for str {
+    fn text(&self) -> String {
+        self.to_owned()
+    }
+}
+impl Text for String {
+    fn text(&self) -> String {
+        self.clone()
+    }
+}
+impl Text for &str {
+    fn text(&self) -> String {
+        (*self).to_owned()
+    }
+}
+impl Text for i64 {
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+impl Text for f64 {
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+impl Text for bool {
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+impl Text for Value {
+    fn text(&self) -> String {
+        match self {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            v => v.to_string(),
+        }
+    }
+    fn is_absent(&self) -> bool {
+        self.is_null()
+    }
+}
+impl Text for Vec<String> {
+    fn text(&self) -> String {
+        self.join(",")
+    }
+}
+impl<T: Text> Text for Option<T> {
+    fn text(&self) -> String {
+        self.as_ref().map(Text::text).unwrap_or_default()
+    }
+    fn is_absent(&self) -> bool {
+        self.as_ref().is_none_or(Text::is_absent)
+    }
+}
+
+/// The text of any parameter value (for templates).
+pub fn text<T: Text + ?Sized>(value: &T) -> String {
+    value.text()
+}
+
+/// A value that can be a query parameter.
+pub trait QueryValue {
+    fn push_query(&self, name: &str, out: &mut String);
+}
+
+macro_rules! scalar_query {
+    ($($t:ty),*) => {$(
+        impl QueryValue for $t {
+            fn push_query(&self, name: &str, out: &mut String) {
+                push_pair(out, name, &self.text());
+            }
+        }
+    )*};
+}
+scalar_query!(str, String, i64, f64, bool);
+
+impl QueryValue for Vec<String> {
+    fn push_query(&self, name: &str, out: &mut String) {
+        for v in self {
+            push_pair(out, name, v);
+        }
+    }
+}
+
+impl QueryValue for Value {
+    /// Arrays repeat the name; objects use `name[key]=value` (deepObject).
+    fn push_query(&self, name: &str, out: &mut String) {
+        match self {
+            Value::Null => {}
+            Value::Array(items) => items.iter().for_each(|v| v.push_query(name, out)),
+            Value::Object(map) => {
+                for (k, v) in map {
+                    v.push_query(&format!("{name}[{k}]"), out);
+                }
+            }
+            v => push_pair(out, name, &v.text()),
+        }
+    }
+}
+
+impl<T: QueryValue> QueryValue for Option<T> {
+    fn push_query(&self, name: &str, out: &mut String) {
+        if let Some(v) = self {
+            v.push_query(name, out);
+        }
+    }
+}
+
+/// Writes `value` as JSON (outside a JSON string of a body template).
+pub fn push_json<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Error> {
+    let s = serde_json::to_string(value).map_err(|e| Error::invalid(format!("body: {e}")))?;
+    out.push_str(&s);
+    Ok(())
+}
+
+/// Writes `text` escaped as the content of a JSON string (inside quotes of a body template).
+pub fn push_json_str(out: &mut String, text: &str) {
+    let quoted = Value::String(text.to_owned()).to_string();
+    out.push_str(&quoted[1..quoted.len() - 1]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> HttpClient {
+        HttpClient::new(
+            "ns",
+            "http://127.0.0.1:1/api",
+            Auth::None,
+            vec![],
+            ClientConfig::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn path_params_stay_one_segment() {
+        let c = client();
+        let mut r = c.request(Method::GET, "op");
+        r.path("/c/");
+        r.path_param("id", "a/../b c%é?#").unwrap();
+        assert_eq!(r.path, "/c/a%2F..%2Fb%20c%25%C3%A9%3F%23");
+        for bad in ["", ".", ".."] {
+            assert!(r.path_param("id", bad).is_err());
+        }
+    }
+
+    #[test]
+    fn query_values() {
+        let c = client();
+        let mut r = c.request(Method::GET, "op");
+        r.query("a", &Some(3i64));
+        r.query("b", &None::<String>);
+        r.query("s[]", &vec!["x&y".to_owned(), "z".to_owned()]);
+        r.query("t", &true);
+        assert_eq!(r.query, "a=3&s%5B%5D=x%26y&s%5B%5D=z&t=true");
+    }
+
+    #[test]
+    fn json_template_escapes() {
+        let mut s = String::from("{\"a\":\"");
+        push_json_str(&mut s, "x\"}, \"evil\": \"1");
+        s.push_str("\",\"b\":");
+        push_json(&mut s, &vec![1, 2]).unwrap();
+        s.push('}');
+        let v: Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v["a"], "x\"}, \"evil\": \"1");
+        assert_eq!(v["b"], serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn base_url_is_checked() {
+        assert!(
+            HttpClient::new("ns", "ftp://x", Auth::None, vec![], ClientConfig::default()).is_err()
+        );
+        let c = HttpClient::new(
+            "ns",
+            "http://x/",
+            Auth::None,
+            vec![],
+            ClientConfig::default().base_url("http://y/v1/"),
+        )
+        .unwrap();
+        assert_eq!(c.base_url(), "http://y/v1");
+    }
+}

@@ -1,0 +1,59 @@
+//! The one error type of generated code.
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+
+/// What can go wrong in a generated client, router or tool.
+///
+/// Messages never contain credentials: upstream URLs are reduced to their path.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A variable of the spec's `binds` is not set in the environment.
+    #[error("environment variable `{0}` is not set")]
+    MissingEnv(String),
+    /// The caller's input is invalid (missing, mistyped); no upstream call was made.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The client could not be configured (bad base URL, TLS setup).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The upstream could not be reached, or the connection broke.
+    #[error("upstream call `{operation}` failed: {message}")]
+    Connect { operation: String, message: String },
+    /// The upstream did not answer in time.
+    #[error("upstream call `{operation}` timed out after {seconds:.1} s")]
+    Timeout { operation: String, seconds: f64 },
+    /// The upstream answered with a non-2xx status; its body is kept as it was.
+    #[error("upstream call `{operation}` answered {status}")]
+    Upstream {
+        operation: String,
+        status: StatusCode,
+        content_type: Option<HeaderValue>,
+        body: Bytes,
+    },
+    /// The upstream answered 2xx with a body we cannot use (too large, not JSON).
+    #[error("upstream call `{operation}` returned an invalid response: {message}")]
+    InvalidResponse { operation: String, message: String },
+    /// A tool index that the registry does not have (a generator bug).
+    #[error("unknown tool #{0}")]
+    UnknownTool(usize),
+}
+
+impl Error {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidInput(message.into())
+    }
+
+    /// The HTTP status a REST caller gets for this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            Error::Connect { .. } | Error::InvalidResponse { .. } => StatusCode::BAD_GATEWAY,
+            Error::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Error::Upstream { status, .. } => *status,
+            Error::MissingEnv(_) | Error::Config(_) | Error::UnknownTool(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}

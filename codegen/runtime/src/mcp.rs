@@ -1,0 +1,299 @@
+//! The MCP server of generated tool registries, on the official Rust SDK (rmcp).
+//!
+//! Generated code declares its tools as [`ToolSpec`] tables and implements [`ToolSet`];
+//! [`Handler`] turns that into an rmcp `ServerHandler`, served over Streamable HTTP
+//! ([`http_router`]) or stdio ([`serve_stdio`]).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
+use serde_json::{Map, Value, json};
+
+use crate::{BoxFuture, Error, InputSpec, Inputs, Response, Shape, Source, Ty};
+
+/// One tool, as the spec declares it.
+#[derive(Debug, Clone, Copy)]
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub open_world: bool,
+    pub inputs: &'static [InputSpec],
+    pub output: &'static Shape,
+}
+
+/// How the server introduces itself in `initialize`.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerSpec {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub version: &'static str,
+    pub instructions: &'static str,
+}
+
+/// A generated tool registry: its tools and their dispatch to typed clients.
+pub trait ToolSet: Send + Sync + fmt::Debug + 'static {
+    fn server(&self) -> ServerSpec;
+    fn tools(&self) -> &'static [ToolSpec];
+    /// Calls tool number `tool` (an index into [`ToolSet::tools`]) with checked inputs.
+    fn call(&self, tool: usize, inputs: Inputs) -> BoxFuture<'_, Result<Response, Error>>;
+}
+
+/// The JSON Schema (2020-12) of a tool's arguments. Unknown arguments are refused
+/// (`additionalProperties: false`) so that a misspelled optional argument is an error.
+pub fn input_schema(inputs: &[InputSpec]) -> JsonObject {
+    let mut props = Map::new();
+    let mut required = Vec::new();
+    for i in inputs {
+        let name = match i.source {
+            Source::Arg(n) => n,
+            _ => i.name,
+        };
+        let mut p = Map::new();
+        let ty = match i.ty {
+            Ty::String => Some("string"),
+            Ty::Integer => Some("integer"),
+            Ty::Number => Some("number"),
+            Ty::Boolean => Some("boolean"),
+            Ty::Array => Some("array"),
+            Ty::Object => Some("object"),
+            Ty::Any => None,
+        };
+        if let Some(t) = ty {
+            p.insert("type".into(), json!(t));
+        }
+        if let Some(d) = i.description {
+            p.insert("description".into(), json!(d));
+        }
+        if let Some(pattern) = i.pattern {
+            p.insert("pattern".into(), json!(format!("^(?:{pattern})$")));
+        }
+        if i.required {
+            required.push(json!(name));
+        }
+        props.insert(name.to_owned(), Value::Object(p));
+    }
+    let mut schema = Map::new();
+    schema.insert("type".into(), json!("object"));
+    schema.insert("properties".into(), Value::Object(props));
+    if !required.is_empty() {
+        schema.insert("required".into(), Value::Array(required));
+    }
+    schema.insert("additionalProperties".into(), json!(false));
+    schema
+}
+
+/// The rmcp `Tool` for a spec.
+pub fn tool(spec: &ToolSpec) -> Tool {
+    Tool::new(
+        spec.name,
+        spec.description,
+        Arc::new(input_schema(spec.inputs)),
+    )
+    .with_title(spec.title)
+    .with_annotations(
+        ToolAnnotations::with_title(spec.title)
+            .read_only(spec.read_only)
+            .destructive(spec.destructive)
+            .idempotent(spec.idempotent)
+            .open_world(spec.open_world),
+    )
+}
+
+/// An rmcp server handler for a generated tool registry. Cheap to clone.
+#[derive(Clone)]
+pub struct Handler {
+    set: Arc<dyn ToolSet>,
+    tools: Arc<[Tool]>,
+}
+
+impl fmt::Debug for Handler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handler")
+            .field("tools", &self.tools.len())
+            .finish()
+    }
+}
+
+impl Handler {
+    pub fn new(set: impl ToolSet) -> Self {
+        let tools = set.tools().iter().map(tool).collect();
+        Handler {
+            set: Arc::new(set),
+            tools,
+        }
+    }
+
+    /// The tools, as `tools/list` returns them.
+    pub fn tools(&self) -> &[Tool] {
+        &self.tools
+    }
+
+    /// Calls a tool by name: `None` when there is no such tool.
+    ///
+    /// Invalid arguments, upstream errors and network faults are tool results with
+    /// `isError: true` (the model can read them), never protocol errors.
+    pub async fn call(&self, name: &str, args: Option<JsonObject>) -> Option<CallToolResult> {
+        let index = self.set.tools().iter().position(|t| t.name == name)?;
+        let spec = &self.set.tools()[index];
+        let inputs = match Inputs::from_args(spec.inputs, args) {
+            Ok(i) => i,
+            Err(e) => {
+                return Some(CallToolResult::error(vec![ContentBlock::text(format!(
+                    "invalid arguments: {e}"
+                ))]));
+            }
+        };
+        let result = self.set.call(index, inputs).await;
+        Some(tool_result(result, spec.output))
+    }
+}
+
+/// The tool result for an upstream answer.
+pub fn tool_result(result: Result<Response, Error>, shape: &Shape) -> CallToolResult {
+    match result {
+        Ok(r) => match r.json() {
+            Ok(v) => {
+                let v = shape.apply(&v);
+                match v {
+                    Value::Object(_) => CallToolResult::structured(v),
+                    other => CallToolResult::success(vec![ContentBlock::text(other.to_string())]),
+                }
+            }
+            Err(_) => CallToolResult::error(vec![ContentBlock::text(
+                "the upstream answered with a body that is not JSON",
+            )]),
+        },
+        Err(Error::Upstream { status, body, .. }) => {
+            // The upstream's own error body, unchanged, so the model sees e.g. Lago's error code.
+            match serde_json::from_slice::<Value>(&body) {
+                Ok(v @ Value::Object(_)) => CallToolResult::structured_error(v),
+                _ => CallToolResult::error(vec![ContentBlock::text(format!(
+                    "upstream answered {status}: {}",
+                    String::from_utf8_lossy(&body)
+                ))]),
+            }
+        }
+        Err(e) => CallToolResult::error(vec![ContentBlock::text(e.to_string())]),
+    }
+}
+
+impl ServerHandler for Handler {
+    fn get_info(&self) -> ServerConfig {
+        let s = self.set.server();
+        let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(s.name, s.version).with_title(s.title));
+        if !s.instructions.is_empty() {
+            info = info.with_instructions(s.instructions);
+        }
+        info
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.tools.to_vec()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        match self.call(&request.name, request.arguments).await {
+            Some(r) => Ok(r.into()),
+            None => Err(McpError::invalid_params(
+                Cow::Owned(format!("unknown tool `{}`", request.name)),
+                None,
+            )),
+        }
+    }
+}
+
+/// Settings of the Streamable HTTP endpoint.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Keep per-client sessions (older protocol versions) instead of stateless mode.
+    pub sessions: bool,
+    /// Host names accepted in `Host` (DNS-rebinding protection); loopback names by default.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted in `Origin`; loopback origins by default, others get 403.
+    pub allowed_origins: Vec<String>,
+    /// Largest request body.
+    pub max_body: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            sessions: false,
+            allowed_hosts: vec![
+                "localhost".into(),
+                "127.0.0.1".into(),
+                "::1".into(),
+                "[::1]".into(),
+            ],
+            allowed_origins: vec![
+                "http://localhost:*".into(),
+                "http://127.0.0.1:*".into(),
+                "http://[::1]:*".into(),
+            ],
+            max_body: 1024 * 1024,
+        }
+    }
+}
+
+/// An axum router serving `handler` at `/mcp` (Streamable HTTP).
+pub fn http_router(
+    handler: Handler,
+    options: &HttpOptions,
+    cancel: tokio_util::sync::CancellationToken,
+) -> axum::Router {
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(options.sessions)
+        .with_json_response(!options.sessions)
+        .with_allowed_hosts(options.allowed_hosts.clone())
+        .with_allowed_origins(options.allowed_origins.clone())
+        .enforce_origin_validation()
+        .with_max_request_body_bytes(options.max_body)
+        .with_cancellation_token(cancel);
+    let service = StreamableHttpService::new(
+        move || Ok(handler.clone()),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    axum::Router::new().nest_service("/mcp", service)
+}
+
+/// Serves `handler` over stdin/stdout until the client closes it. Nothing else may write
+/// to stdout meanwhile (logs go to stderr).
+pub async fn serve_stdio(handler: Handler) -> Result<(), Error> {
+    let service = handler
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| Error::Config(format!("MCP stdio: {e}")))?;
+    service
+        .waiting()
+        .await
+        .map_err(|e| Error::Config(format!("MCP stdio: {e}")))?;
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! The REST side of generated routers: request inputs, responses, errors.
+
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+
+use axum::response::{IntoResponse, Response as HttpResponse};
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, StatusCode};
+use serde_json::Value;
+
+use crate::inputs::{Inputs, Raw};
+use crate::{Error, InputSpec, Response, Shape, Source};
+
+/// A request to a generated route: its path parameters, query, headers and body.
+#[derive(Debug)]
+pub struct RestRequest {
+    path: Vec<(String, String)>,
+    parts: http::request::Parts,
+    body: Bytes,
+}
+
+/// The largest request body a route accepts; set by the server as a request extension.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Without a server-set limit, bodies up to 1 MiB are read.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+impl<S: Send + Sync> FromRequest<S> for RestRequest {
+    type Rejection = HttpResponse;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let path = match RawPathParams::from_request_parts(&mut parts, state).await {
+            Ok(p) => p
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            Err(e) => return Err(error_body(StatusCode::BAD_REQUEST, &e.body_text())),
+        };
+        let limit = parts
+            .extensions
+            .get::<BodyLimit>()
+            .map_or(DEFAULT_BODY_LIMIT, |l| l.0);
+        let body = match axum::body::to_bytes(body, limit).await {
+            Ok(b) => b,
+            Err(e) => {
+                let too_large = std::error::Error::source(&e)
+                    .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+                return Err(if too_large {
+                    error_body(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        &format!("the request body exceeds {limit} bytes"),
+                    )
+                } else {
+                    error_body(
+                        StatusCode::BAD_REQUEST,
+                        &format!("cannot read the request body: {e}"),
+                    )
+                });
+            }
+        };
+        Ok(RestRequest { path, parts, body })
+    }
+}
+
+impl RestRequest {
+    /// Reads and checks the inputs `specs` declares.
+    pub fn inputs(self, specs: &'static [InputSpec]) -> Result<Inputs, Error> {
+        let needs_body = specs
+            .iter()
+            .any(|s| matches!(s.source, Source::Body | Source::BodyPath(_)));
+        let body = if needs_body { self.json_body()? } else { None };
+        let query: Vec<(String, String)> = self
+            .parts
+            .uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        Inputs::collect(specs, |spec| {
+            Ok(match spec.source {
+                Source::Path(n) => self
+                    .path
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| Raw::Text(v.clone())),
+                Source::Query(n) => {
+                    let vals: Vec<String> = query
+                        .iter()
+                        .filter(|(k, _)| k == n)
+                        .map(|(_, v)| v.clone())
+                        .collect();
+                    (!vals.is_empty()).then_some(Raw::Texts(vals))
+                }
+                Source::Header(n) => {
+                    let vals: Vec<String> = self
+                        .parts
+                        .headers
+                        .get_all(n)
+                        .iter()
+                        .map(|v| v.to_str().map(str::to_owned))
+                        .collect::<Result<_, _>>()
+                        .map_err(|_| Error::invalid(format!("header `{n}` is not valid text")))?;
+                    (!vals.is_empty()).then_some(Raw::Texts(vals))
+                }
+                Source::Cookie(n) => self.cookie(n).map(Raw::Text),
+                Source::Body => body.clone().map(Raw::Json),
+                Source::BodyPath(p) => body.as_ref().map(|b| Raw::Json(crate::shape::select(b, p))),
+                Source::Arg(n) => self
+                    .path
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| Raw::Text(v.clone())),
+            })
+        })
+    }
+
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| {
+                percent_encoding::percent_decode_str(v)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+    }
+
+    /// The body as JSON: `None` when empty; 415 for another media type, 400 when malformed.
+    fn json_body(&self) -> Result<Option<Value>, Error> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        if let Some(ct) = self.parts.headers.get(CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+            let essence = ct.split(';').next().unwrap_or("").trim();
+            if essence != "application/json" && !essence.ends_with("+json") {
+                return Err(Error::InvalidInput(format!(
+                    "unsupported media type `{essence}`: the body must be application/json"
+                )));
+            }
+        }
+        serde_json::from_slice(&self.body)
+            .map(Some)
+            .map_err(|e| Error::invalid(format!("the request body is not valid JSON: {e}")))
+    }
+}
+
+/// The JSON error body of this adapter's own errors (upstream errors pass through as they are).
+pub fn error_body(status: StatusCode, message: &str) -> HttpResponse {
+    let body = serde_json::json!({
+        "status": status.as_u16(),
+        "error": status.canonical_reason().unwrap_or("Error"),
+        "message": message,
+    });
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The response to a caller for an error.
+pub fn error_response(e: Error) -> HttpResponse {
+    match e {
+        Error::Upstream {
+            status,
+            content_type,
+            body,
+            ..
+        } => {
+            let mut r = HttpResponse::new(Body::from(body));
+            *r.status_mut() = status;
+            if let Some(ct) = content_type {
+                r.headers_mut().insert(CONTENT_TYPE, ct);
+            }
+            r
+        }
+        Error::InvalidInput(msg) if msg.starts_with("unsupported media type") => {
+            error_body(StatusCode::UNSUPPORTED_MEDIA_TYPE, &msg)
+        }
+        e => {
+            let status = e.status();
+            if status.is_server_error() {
+                tracing::warn!(error = %e, "request failed");
+            }
+            error_body(status, &e.to_string())
+        }
+    }
+}
+
+/// Maps an upstream answer through `shape` into the caller's response.
+pub fn respond(result: Result<Response, Error>, shape: &Shape) -> HttpResponse {
+    let r = match result {
+        Ok(r) => r,
+        Err(e) => return error_response(e),
+    };
+    let is_json = r
+        .content_type
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.contains("json"));
+    if r.body.is_empty() {
+        return r.status.into_response();
+    }
+    if matches!(shape, Shape::Whole) {
+        // `$.`: pass the bytes through without re-serializing, once they are known to be JSON.
+        if !is_json || serde_json::from_slice::<serde::de::IgnoredAny>(&r.body).is_err() {
+            return error_body(
+                StatusCode::BAD_GATEWAY,
+                "the upstream answered with a body that is not JSON",
+            );
+        }
+        let mut resp = HttpResponse::new(Body::from(r.body));
+        *resp.status_mut() = r.status;
+        resp.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        return resp;
+    }
+    match r.json() {
+        Ok(v) => {
+            let out = shape.apply(&v);
+            (
+                r.status,
+                [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                out.to_string(),
+            )
+                .into_response()
+        }
+        Err(_) => error_body(
+            StatusCode::BAD_GATEWAY,
+            "the upstream answered with a body that is not JSON",
+        ),
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> HttpResponse {
+        error_response(self)
+    }
+}
+
+/// Applies the inbound authentication a spec declares to a generated router.
+pub fn with_auth(router: axum::Router, auth: crate::auth::Inbound) -> Result<axum::Router, Error> {
+    Ok(crate::auth::layer(router, auth))
+}

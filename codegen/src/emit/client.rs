@@ -1,0 +1,395 @@
+//! The typed HTTP client of one `consumes` entry.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{code, doc, param_type, text_template};
+use crate::ir::{
+    Body, Client, ClientAuth, Fixed, OpParam, Operation, ParamLoc, Part, PathPart, Placement,
+    Template,
+};
+
+pub(super) fn module(c: &Client) -> TokenStream {
+    let m = format_ident!("{}", c.module);
+    let base = &c.base_uri;
+    let ns = &c.namespace;
+    let mut module_doc = format!("Client of the consumed API {}", code(ns));
+    if let Some(l) = &c.label {
+        module_doc.push_str(&format!(" ({l})"));
+    }
+    module_doc.push_str(&format!(", at {}.", code(base)));
+    if let Some(d) = &c.description {
+        module_doc.push_str(&format!("\n\n{d}"));
+    }
+    let module_doc = doc(&module_doc);
+    let auth = auth(c.auth.as_ref());
+    let fixed = c.fixed.iter().map(|f| {
+        let name = &f.name;
+        let loc = loc_tokens(f.location);
+        let value = text_template(&f.value, |_| quote!(String::new()));
+        quote! { (#loc, #name, #value) }
+    });
+    let methods = c.ops.iter().map(method);
+    let structs = c
+        .ops
+        .iter()
+        .filter(|o| o.has_params_struct())
+        .map(params_struct);
+    let auth_doc = match &c.auth {
+        Some(ClientAuth::Bearer(t)) => format!(
+            "\n\nCalls are authenticated with a bearer token from {}.",
+            env_list(t)
+        ),
+        Some(ClientAuth::ApiKey { name, value, .. }) => {
+            format!(
+                "\n\nCalls carry the API key {} from {}.",
+                code(name),
+                env_list(value)
+            )
+        }
+        Some(ClientAuth::Basic { username, .. }) => {
+            format!(
+                "\n\nCalls use HTTP basic authentication ({}).",
+                env_list(username)
+            )
+        }
+        Some(ClientAuth::Digest { username, .. }) => {
+            format!(
+                "\n\nCalls use HTTP digest authentication ({}).",
+                env_list(username)
+            )
+        }
+        None => String::new(),
+    };
+    let new_doc = doc(&format!(
+        "Creates the client with `config` (base URL, timeouts).{auth_doc}\n\nFails when a variable it needs is not set."
+    ));
+    quote! {
+        #module_doc
+        pub mod #m {
+            /// The base URI declared in the spec; [`ClientConfig::base_url`](naftiko_runtime::client::ClientConfig::base_url) overrides it.
+            pub const BASE_URI: &str = #base;
+            /// The consumed namespace.
+            pub const NAMESPACE: &str = #ns;
+            /// Typed client: one async method per operation. Cheap to clone.
+            #[derive(Clone, Debug)]
+            pub struct Client {
+                http: naftiko_runtime::client::HttpClient,
+            }
+            impl Client {
+                /// Creates the client with default settings (see [`Client::new`]).
+                pub fn from_env() -> Result<Self, naftiko_runtime::Error> {
+                    Self::new(naftiko_runtime::client::ClientConfig::default())
+                }
+                #new_doc
+                pub fn new(config: naftiko_runtime::client::ClientConfig) -> Result<Self, naftiko_runtime::Error> {
+                    let auth = #auth;
+                    let fixed = vec![#(#fixed),*];
+                    Ok(Self {
+                        http: naftiko_runtime::client::HttpClient::new(NAMESPACE, BASE_URI, auth, fixed, config)?,
+                    })
+                }
+                /// The base URL calls go to.
+                pub fn base_url(&self) -> &str {
+                    self.http.base_url()
+                }
+                #(#methods)*
+            }
+            #(#structs)*
+        }
+    }
+}
+
+fn env_list(t: &Template) -> String {
+    let vars: Vec<String> =
+        t.0.iter()
+            .filter_map(|p| match p {
+                Part::Env(v) => Some(code(v)),
+                _ => None,
+            })
+            .collect();
+    if vars.is_empty() {
+        "the spec".into()
+    } else {
+        vars.join(", ")
+    }
+}
+
+fn auth(a: Option<&ClientAuth>) -> TokenStream {
+    let t = |t: &Template| text_template(t, |_| quote!(String::new()));
+    match a {
+        None => quote!(naftiko_runtime::client::Auth::None),
+        Some(ClientAuth::Bearer(token)) => {
+            let token = t(token);
+            quote!(naftiko_runtime::client::Auth::Bearer(naftiko_runtime::Secret::new(#token)))
+        }
+        Some(ClientAuth::ApiKey {
+            name,
+            value,
+            placement,
+        }) => {
+            let value = t(value);
+            let in_query = *placement == Placement::Query;
+            quote!(naftiko_runtime::client::Auth::ApiKey {
+                name: #name,
+                value: naftiko_runtime::Secret::new(#value),
+                in_query: #in_query,
+            })
+        }
+        Some(ClientAuth::Basic { username, password }) => {
+            let (u, p) = (t(username), t(password));
+            quote!(naftiko_runtime::client::Auth::Basic {
+                username: #u,
+                password: naftiko_runtime::Secret::new(#p),
+            })
+        }
+        Some(ClientAuth::Digest { username, password }) => {
+            let (u, p) = (t(username), t(password));
+            quote!(naftiko_runtime::client::Auth::Digest {
+                username: #u,
+                password: naftiko_runtime::Secret::new(#p),
+            })
+        }
+    }
+}
+
+fn loc_tokens(l: ParamLoc) -> TokenStream {
+    match l {
+        ParamLoc::Query => quote!(naftiko_runtime::client::Loc::Query),
+        ParamLoc::Cookie => quote!(naftiko_runtime::client::Loc::Cookie),
+        _ => quote!(naftiko_runtime::client::Loc::Header),
+    }
+}
+
+fn param_doc(p: &OpParam) -> String {
+    let where_ = match p.location {
+        ParamLoc::Path => "path",
+        ParamLoc::Query => "query",
+        ParamLoc::Header => "header",
+        ParamLoc::Cookie => "cookie",
+        ParamLoc::Body => "body",
+        ParamLoc::Template => "template",
+    };
+    let mut s = format!(
+        "{} ({where_}{})",
+        code(&p.name),
+        if p.required { ", required" } else { "" }
+    );
+    if let Some(d) = &p.description {
+        s.push_str(&format!(": {}", d.trim()));
+    }
+    s
+}
+
+fn method(op: &Operation) -> TokenStream {
+    let name = format_ident!("{}", op.method_name);
+    let mut text = op.description.clone().unwrap_or_else(|| op.name.clone());
+    if let Some(l) = &op.label {
+        text = format!("{l}\n\n{text}");
+    }
+    text.push_str(&format!(
+        "\n\n`{} {}` (operation {}).",
+        op.method.as_str(),
+        op.path_text,
+        code(&op.name)
+    ));
+    let path_params: Vec<_> = op.path_params().collect();
+    if !path_params.is_empty() {
+        text.push_str("\n\nPath parameters, each sent as one percent-encoded segment:");
+        for (_, p) in &path_params {
+            text.push_str(&format!("\n- {}", param_doc(p)));
+        }
+    }
+    text.push_str("\n\nA 2xx answer is `Ok`; any other status is [`naftiko_runtime::Error::Upstream`] with the upstream status and body.");
+    let d = doc(&text);
+    let mut args = Vec::new();
+    for (_, p) in &path_params {
+        let f = format_ident!("{}", p.field);
+        let ty = match p.ty {
+            Some(crate::ir::ParamType::Integer) => quote!(i64),
+            Some(crate::ir::ParamType::Number) => quote!(f64),
+            Some(crate::ir::ParamType::Boolean) => quote!(bool),
+            _ => quote!(&str),
+        };
+        args.push(quote!(#f: #ty));
+    }
+    if op.has_params_struct() {
+        let st = format_ident!("{}", op.params_struct);
+        args.push(quote!(params: &#st));
+    }
+    let value_of = |i: usize| -> TokenStream {
+        let p = &op.params[i];
+        let f = format_ident!("{}", p.field);
+        if p.location == ParamLoc::Path {
+            quote!(#f)
+        } else {
+            quote!(params.#f)
+        }
+    };
+    let path = op.path.iter().map(|part| match part {
+        PathPart::Lit(l) => quote!(req.path(#l);),
+        PathPart::Env(v) => quote!(req.path_param(#v, &naftiko_runtime::env::var(#v)?)?;),
+        PathPart::Param(i) => {
+            let name = &op.params[*i].name;
+            let v = value_of(*i);
+            quote!(req.path_param(#name, &#v)?;)
+        }
+    });
+    let by_name = |n: &str| -> TokenStream {
+        match op.params.iter().position(|p| p.name == n) {
+            Some(i) => {
+                let v = value_of(i);
+                quote!(naftiko_runtime::client::text(&#v))
+            }
+            None => quote!(String::new()),
+        }
+    };
+    let params = op.other_params().filter_map(|(i, p)| {
+        let name = &p.name;
+        let v = value_of(i);
+        match p.location {
+            ParamLoc::Query => Some(quote!(req.query(#name, &#v);)),
+            ParamLoc::Header => Some(quote!(req.header(#name, &#v)?;)),
+            ParamLoc::Cookie => Some(quote!(req.cookie(#name, &#v);)),
+            _ => None,
+        }
+    });
+    let fixed = op.fixed.iter().map(|f: &Fixed| {
+        let name = &f.name;
+        let value = text_template(&f.value, by_name);
+        match f.location {
+            ParamLoc::Query => quote!(req.query(#name, &#value);),
+            ParamLoc::Cookie => quote!(req.cookie(#name, &#value);),
+            _ => quote!(req.header(#name, &#value)?;),
+        }
+    });
+    let body = match &op.body {
+        None => quote!(),
+        Some(Body::Whole(i)) => {
+            let v = value_of(*i);
+            quote!(req.json(&#v)?;)
+        }
+        Some(Body::Fields(fs)) => {
+            let fields = fs.iter().map(|i| {
+                let name = &op.params[*i].name;
+                let v = value_of(*i);
+                quote!(req.body_field(#name, &#v)?;)
+            });
+            quote!(#(#fields)*)
+        }
+        Some(Body::JsonTemplate(t)) => {
+            let pushes = json_template(t, |n| match op.params.iter().position(|p| p.name == n) {
+                Some(i) => value_of(i),
+                None => quote!(naftiko_runtime::serde_json::Value::Null),
+            });
+            quote!(req.raw_body("application/json", #pushes);)
+        }
+        Some(Body::Text {
+            content_type,
+            template,
+        }) => {
+            let s = text_template(template, by_name);
+            quote!(req.raw_body(#content_type, #s);)
+        }
+        Some(Body::Form(fields)) => {
+            let fields = fields.iter().map(|(k, t)| {
+                let v = text_template(t, by_name);
+                quote!((#k, #v))
+            });
+            quote!(req.form(&[#(#fields),*]);)
+        }
+    };
+    let http_method = format_ident!("{}", op.method.as_str());
+    let op_name = &op.name;
+    let needs_mut = !op.path.is_empty()
+        || op.other_params().any(|(_, p)| {
+            matches!(
+                p.location,
+                ParamLoc::Query | ParamLoc::Header | ParamLoc::Cookie
+            )
+        })
+        || !op.fixed.is_empty()
+        || op.body.is_some();
+    let mut_req = if needs_mut { quote!(mut) } else { quote!() };
+    let allow = if args.len() > 6 {
+        quote!(#[allow(clippy::too_many_arguments)])
+    } else {
+        quote!()
+    };
+    quote! {
+        #d
+        #allow
+        pub async fn #name(&self, #(#args),*) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
+            let #mut_req req = self.http.request(naftiko_runtime::Method::#http_method, #op_name);
+            #(#path)*
+            #(#params)*
+            #(#fixed)*
+            #body
+            self.http.send(req).await
+        }
+    }
+}
+
+/// Renders a JSON template: placeholders inside JSON strings are escaped as string content,
+/// others are written as JSON values, so an input can never break the document's structure.
+fn json_template(t: &Template, value: impl Fn(&str) -> TokenStream) -> TokenStream {
+    let mut in_string = false;
+    let mut pushes = Vec::new();
+    for part in &t.0 {
+        match part {
+            Part::Lit(l) => {
+                let mut escaped = false;
+                for ch in l.chars() {
+                    match (in_string, escaped, ch) {
+                        (true, true, _) => escaped = false,
+                        (true, false, '\\') => escaped = true,
+                        (_, false, '"') => in_string = !in_string,
+                        _ => {}
+                    }
+                }
+                pushes.push(quote!(s.push_str(#l);));
+            }
+            Part::Env(v) => {
+                pushes.push(if in_string {
+                    quote!(naftiko_runtime::client::push_json_str(&mut s, &naftiko_runtime::env::var(#v)?);)
+                } else {
+                    quote!(naftiko_runtime::client::push_json(&mut s, &naftiko_runtime::env::var(#v)?)?;)
+                });
+            }
+            Part::Input(n) => {
+                let v = value(n);
+                pushes.push(if in_string {
+                    quote!(naftiko_runtime::client::push_json_str(&mut s, &naftiko_runtime::client::text(&#v));)
+                } else {
+                    quote!(naftiko_runtime::client::push_json(&mut s, &#v)?;)
+                });
+            }
+        }
+    }
+    quote!({
+        let mut s = String::new();
+        #(#pushes)*
+        s
+    })
+}
+
+fn params_struct(op: &Operation) -> TokenStream {
+    let st = format_ident!("{}", op.params_struct);
+    let d = doc(&format!(
+        "Parameters of [`Client::{}`] other than its path parameters.",
+        op.method_name
+    ));
+    let fields = op.other_params().map(|(_, p)| {
+        let f = format_ident!("{}", p.field);
+        let ty = param_type(p);
+        let d = doc(&param_doc(p));
+        quote! { #d pub #f: #ty }
+    });
+    quote! {
+        #d
+        #[derive(Clone, Debug, Default)]
+        pub struct #st {
+            #(#fields,)*
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The MCP tool registry of one `exposes` entry of type `mcp`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{call_fn, code, doc, inputs_table, opt_str, shape};
+use crate::ir::{Capability, Input, McpServer, Source, Transport};
+use crate::names::{snake_ident, unraw};
+
+/// One line of documentation for an input.
+pub(crate) fn input_doc(i: &Input) -> String {
+    let from = match &i.source {
+        Source::Path(n) => format!("path `{{{n}}}`"),
+        Source::Query(n) => format!("query {}", code(n)),
+        Source::Header(n) => format!("header {}", code(n)),
+        Source::Cookie(n) => format!("cookie {}", code(n)),
+        Source::Body => "the JSON body".into(),
+        Source::BodyPath(_) => "a field of the JSON body".into(),
+        Source::Arg(_) => "argument".into(),
+    };
+    let ty =
+        i.ty.map(|t| format!("{t:?}").to_lowercase())
+            .unwrap_or_else(|| "any".into());
+    let mut s = format!(
+        "{} ({from}, {ty}{})",
+        code(&i.name),
+        if i.required { ", required" } else { "" }
+    );
+    if let Some(d) = &i.description {
+        s.push_str(&format!(": {}", d.trim()));
+    }
+    s
+}
+
+pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
+    let m = format_ident!("{}", s.module);
+    let ns = &s.namespace;
+    let port = match s.port {
+        Some(p) => quote!(Some(#p)),
+        None => quote!(None),
+    };
+    let address = opt_str(s.address.as_deref());
+    let stdio = s.transport == Transport::Stdio;
+    let mut text = format!(
+        "MCP server {}: {} tool{}{}.",
+        code(ns),
+        s.tools.len(),
+        if s.tools.len() == 1 { "" } else { "s" },
+        match (s.transport, s.port) {
+            (Transport::Http, Some(p)) => format!(", Streamable HTTP on port {p}"),
+            (Transport::Stdio, _) => ", over stdio".into(),
+            _ => String::new(),
+        }
+    );
+    if let Some(d) = &s.description {
+        text.push_str(&format!("\n\n{d}"));
+    }
+    text.push_str("\n\n| Tool | Calls | Hints |\n|---|---|---|");
+    for t in &s.tools {
+        let c = &cap.clients[t.call.client];
+        let mut hints = Vec::new();
+        if t.read_only {
+            hints.push("read-only");
+        }
+        if t.destructive {
+            hints.push("destructive");
+        }
+        if t.idempotent {
+            hints.push("idempotent");
+        }
+        if t.open_world {
+            hints.push("open-world");
+        }
+        text.push_str(&format!(
+            "\n| `{}` | `{}.{}` | {} |",
+            t.name,
+            c.namespace,
+            c.ops[t.call.op].name,
+            hints.join(", ")
+        ));
+    }
+    let module_doc = doc(&text);
+    let mut statics = Vec::new();
+    let mut specs = Vec::new();
+    let mut arms = Vec::new();
+    let mut fns = Vec::new();
+    for (i, t) in s.tools.iter().enumerate() {
+        let base = unraw(&snake_ident(&t.name)).to_owned();
+        let inputs = format_ident!("{}_INPUTS", base.to_uppercase());
+        let output = format_ident!("{}_OUTPUT", base.to_uppercase());
+        let call_fn_name = format_ident!("call_{}", base);
+        let table = inputs_table(&t.inputs);
+        let out = shape(&t.output);
+        statics.push(quote! {
+            static #inputs: &[naftiko_runtime::InputSpec] = #table;
+            static #output: naftiko_runtime::Shape = #out;
+        });
+        let name = &t.name;
+        let title = &t.title;
+        let description = t.description.as_deref().unwrap_or(&t.title);
+        let (ro, de, id, ow) = (t.read_only, t.destructive, t.idempotent, t.open_world);
+        specs.push(quote! {
+            naftiko_runtime::mcp::ToolSpec {
+                name: #name,
+                title: #title,
+                description: #description,
+                read_only: #ro,
+                destructive: #de,
+                idempotent: #id,
+                open_world: #ow,
+                inputs: #inputs,
+                output: &#output,
+            }
+        });
+        arms.push(quote!(#i => #call_fn_name(&self.clients, inputs).await,));
+        let c = &cap.clients[t.call.client];
+        let op = &c.ops[t.call.op];
+        let mut text = format!("Tool {}: {}", code(name), description);
+        text.push_str(&format!(
+            "\n\nCalls [`{}::Client::{}`](super::{}::Client::{}).",
+            c.module, op.method_name, c.module, op.method_name
+        ));
+        if !t.inputs.is_empty() {
+            text.push_str("\n\nArguments:");
+            for i in &t.inputs {
+                text.push_str(&format!("\n- {}", input_doc(i)));
+            }
+        }
+        let d = doc(&text);
+        fns.push(call_fn(cap, &t.call, &call_fn_name, d));
+    }
+    let auth = super::rest::inbound(s.auth.as_ref());
+    let server_name = &cap.name;
+    let instructions = s
+        .description
+        .clone()
+        .or_else(|| cap.description.clone())
+        .unwrap_or_default();
+    let label = s
+        .label
+        .clone()
+        .or_else(|| cap.label.clone())
+        .unwrap_or_else(|| cap.name.clone());
+    quote! {
+        #module_doc
+        pub mod #m {
+            /// The namespace of this server.
+            pub const NAMESPACE: &str = #ns;
+            /// The port declared in the spec (`None` for stdio).
+            pub const PORT: Option<u16> = #port;
+            /// The address declared in the spec, if any; servers bind loopback otherwise.
+            pub const ADDRESS: Option<&str> = #address;
+            /// Whether the spec declares `transport: stdio`.
+            pub const STDIO: bool = #stdio;
+            #(#statics)*
+            /// The tools of this server, in spec order.
+            pub static TOOLS: &[naftiko_runtime::mcp::ToolSpec] = &[#(#specs),*];
+            /// The tool registry: dispatches each tool to the typed client. Cheap to clone.
+            #[derive(Clone, Debug)]
+            pub struct Tools {
+                clients: super::Clients,
+            }
+            impl Tools {
+                /// A registry calling through `clients`.
+                pub fn new(clients: super::Clients) -> Self {
+                    Self { clients }
+                }
+            }
+            impl naftiko_runtime::mcp::ToolSet for Tools {
+                fn server(&self) -> naftiko_runtime::mcp::ServerSpec {
+                    naftiko_runtime::mcp::ServerSpec {
+                        name: #server_name,
+                        title: #label,
+                        version: env!("CARGO_PKG_VERSION"),
+                        instructions: #instructions,
+                    }
+                }
+                fn tools(&self) -> &'static [naftiko_runtime::mcp::ToolSpec] {
+                    TOOLS
+                }
+                fn call(
+                    &self,
+                    tool: usize,
+                    inputs: naftiko_runtime::Inputs,
+                ) -> naftiko_runtime::BoxFuture<'_, Result<naftiko_runtime::Response, naftiko_runtime::Error>> {
+                    Box::pin(async move {
+                        match tool {
+                            #(#arms)*
+                            _ => Err(naftiko_runtime::Error::UnknownTool(tool)),
+                        }
+                    })
+                }
+            }
+            /// The MCP handler (an rmcp `ServerHandler`) for these tools.
+            pub fn handler(clients: super::Clients) -> naftiko_runtime::mcp::Handler {
+                naftiko_runtime::mcp::Handler::new(Tools::new(clients))
+            }
+            /// This server as a servable surface.
+            pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::McpSurface {
+                let clients = clients.clone();
+                naftiko_runtime::serve::McpSurface {
+                    namespace: NAMESPACE,
+                    port: PORT,
+                    address: ADDRESS,
+                    stdio: STDIO,
+                    tools: TOOLS.len(),
+                    auth,
+                    handler: handler(clients),
+                }
+            }
+            #auth
+            #(#fns)*
+        }
+    }
+}

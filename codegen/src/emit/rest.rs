@@ -1,0 +1,185 @@
+//! The axum router of one `exposes` entry of type `rest`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{call_fn, code, doc, inputs_table, opt_str, shape};
+use crate::ir::{Capability, InboundAuth, Method, RestServer};
+
+pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
+    let m = format_ident!("{}", r.module);
+    let ns = &r.namespace;
+    let port = r.port;
+    let address = opt_str(r.address.as_deref());
+    let mut text = format!(
+        "REST adapter {}: {} route{} on port {port}.",
+        code(ns),
+        r.routes.len(),
+        if r.routes.len() == 1 { "" } else { "s" }
+    );
+    if let Some(d) = &r.description {
+        text.push_str(&format!("\n\n{d}"));
+    }
+    text.push_str("\n\n| Method | Path | Calls |\n|---|---|---|");
+    for route in &r.routes {
+        let c = &cap.clients[route.call.client];
+        text.push_str(&format!(
+            "\n| {} | `{}` | `{}.{}` |",
+            route.method.as_str(),
+            route.path,
+            c.namespace,
+            c.ops[route.call.op].name
+        ));
+    }
+    let module_doc = doc(&text);
+
+    // Routes sharing a path are chained on one `MethodRouter`.
+    let mut paths: Vec<(&str, Vec<TokenStream>)> = Vec::new();
+    for route in &r.routes {
+        let h = format_ident!("{}", route.handler);
+        let f = match route.method {
+            Method::Get => quote!(get),
+            Method::Post => quote!(post),
+            Method::Put => quote!(put),
+            Method::Patch => quote!(patch),
+            Method::Delete => quote!(delete),
+        };
+        let entry = quote!(#f(#h));
+        match paths.iter_mut().find(|(p, _)| *p == route.path) {
+            Some((_, v)) => v.push(entry),
+            None => paths.push((&route.path, vec![entry])),
+        }
+    }
+    let routes = paths.iter().map(|(p, methods)| {
+        let mut chain = methods.iter();
+        let first = chain.next();
+        let rest = chain.map(|m| quote!(.#m));
+        quote!(.route(#p, naftiko_runtime::axum::routing::#first #(#rest)*))
+    });
+    let handlers = r.routes.iter().map(|route| {
+        let h = format_ident!("{}", route.handler);
+        let bare = crate::names::unraw(&route.handler);
+        let call_fn_name = format_ident!("call_{}", bare);
+        let inputs = format_ident!("{}_INPUTS", bare.to_uppercase());
+        let output = format_ident!("{}_OUTPUT", bare.to_uppercase());
+        let table = inputs_table(&route.inputs);
+        let out = shape(&route.output);
+        let c = &cap.clients[route.call.client];
+        let op = &c.ops[route.call.op];
+        let mut text = route.description.clone().unwrap_or_else(|| route.name.clone());
+        if let Some(l) = &route.label {
+            text = format!("{l}\n\n{text}");
+        }
+        text.push_str(&format!(
+            "\n\n`{} {}` calls [`{}::Client::{}`](super::{}::Client::{}).",
+            route.method.as_str(),
+            route.path,
+            c.module,
+            op.method_name,
+            c.module,
+            op.method_name
+        ));
+        if !route.inputs.is_empty() {
+            text.push_str("\n\nInputs:");
+            for i in &route.inputs {
+                text.push_str(&format!("\n- {}", super::mcp::input_doc(i)));
+            }
+        }
+        let d = doc(&text);
+        let call = call_fn(cap, &route.call, &call_fn_name, quote!());
+        quote! {
+            static #inputs: &[naftiko_runtime::InputSpec] = #table;
+            static #output: naftiko_runtime::Shape = #out;
+            #d
+            async fn #h(
+                naftiko_runtime::axum::extract::State(clients): naftiko_runtime::axum::extract::State<super::Clients>,
+                request: naftiko_runtime::rest::RestRequest,
+            ) -> naftiko_runtime::axum::response::Response {
+                let result = match request.inputs(#inputs) {
+                    Ok(inputs) => #call_fn_name(&clients, inputs).await,
+                    Err(e) => Err(e),
+                };
+                naftiko_runtime::rest::respond(result, &#output)
+            }
+            #call
+        }
+    });
+    let auth = inbound(r.auth.as_ref());
+    let count = proc_macro2::Literal::usize_unsuffixed(r.routes.len());
+    let label = r.description.as_deref().unwrap_or(ns);
+    quote! {
+        #module_doc
+        pub mod #m {
+            /// The namespace of this adapter.
+            pub const NAMESPACE: &str = #ns;
+            /// The port declared in the spec.
+            pub const PORT: u16 = #port;
+            /// The address declared in the spec, if any; servers bind loopback otherwise.
+            pub const ADDRESS: Option<&str> = #address;
+            /// The number of routes.
+            pub const ROUTES: usize = #count;
+            /// The router of this adapter; mount it in your own axum app or serve it alone.
+            ///
+            /// Inbound authentication declared in the spec is applied; body limits and
+            /// timeouts are the server's (see `naftiko_runtime::serve`).
+            pub fn router(clients: super::Clients) -> Result<naftiko_runtime::axum::Router, naftiko_runtime::Error> {
+                let router = naftiko_runtime::axum::Router::new()
+                    #(#routes)*
+                    .with_state(clients);
+                naftiko_runtime::rest::with_auth(router, auth()?)
+            }
+            /// This adapter as a servable surface.
+            pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::RestSurface {
+                let clients = clients.clone();
+                naftiko_runtime::serve::RestSurface {
+                    namespace: NAMESPACE,
+                    description: #label,
+                    port: PORT,
+                    address: ADDRESS,
+                    routes: ROUTES,
+                    router: Box::new(move || router(clients)),
+                }
+            }
+            #auth
+            #(#handlers)*
+        }
+    }
+}
+
+/// `fn auth()`: the inbound authentication of a surface, built at startup from the environment.
+pub(super) fn inbound(a: Option<&InboundAuth>) -> TokenStream {
+    let t = |t| super::text_template(t, |_| quote!(String::new()));
+    let value = match a {
+        None => quote!(naftiko_runtime::auth::Inbound::None),
+        Some(InboundAuth::Bearer(token)) => {
+            let token = t(token);
+            quote!(naftiko_runtime::auth::Inbound::Bearer(naftiko_runtime::Secret::new(#token)))
+        }
+        Some(InboundAuth::ApiKey {
+            name,
+            value,
+            placement,
+        }) => {
+            let value = t(value);
+            let in_query = *placement == crate::ir::Placement::Query;
+            quote!(naftiko_runtime::auth::Inbound::ApiKey {
+                name: #name,
+                value: naftiko_runtime::Secret::new(#value),
+                in_query: #in_query,
+            })
+        }
+        Some(InboundAuth::Basic { username, password }) => {
+            let (u, p) = (t(username), t(password));
+            quote!(naftiko_runtime::auth::Inbound::Basic {
+                username: #u,
+                password: naftiko_runtime::Secret::new(#p),
+            })
+        }
+    };
+    quote! {
+        /// The authentication callers must present, as declared in the spec.
+        pub fn auth() -> Result<naftiko_runtime::auth::Inbound, naftiko_runtime::Error> {
+            Ok(#value)
+        }
+    }
+}

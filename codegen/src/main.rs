@@ -1,0 +1,103 @@
+//! `naftiko-codegen`: check specs, print the generated code, or scaffold a service crate.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "naftiko-codegen",
+    version,
+    about = "Naftiko capability specs in, checked Rust out"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check specs; prints every diagnostic and exits non-zero on errors.
+    Check {
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+    },
+    /// Print the generated, formatted Rust for a spec.
+    Expand { spec: PathBuf },
+    /// Write a standalone crate that builds a service binary for a spec.
+    New {
+        spec: PathBuf,
+        /// The directory to create.
+        #[arg(long)]
+        out: PathBuf,
+        /// The crate name (default: the spec's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Path of the naftiko-codegen crate the new crate builds with (default: this one's source).
+        #[arg(long)]
+        codegen_path: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { specs } => {
+            let mut failed = false;
+            for spec in &specs {
+                match naftiko_codegen::check(spec) {
+                    Ok((cap, warnings)) => {
+                        eprint!("{warnings}");
+                        let tools: usize = cap.mcp.iter().map(|m| m.tools.len()).sum();
+                        let routes: usize = cap.rest.iter().map(|r| r.routes.len()).sum();
+                        let ops: usize = cap.clients.iter().map(|c| c.ops.len()).sum();
+                        println!(
+                            "{}: ok ({ops} operations, {routes} routes, {tools} tools)",
+                            spec.display()
+                        );
+                    }
+                    Err(diags) => {
+                        eprint!("{diags}");
+                        failed = true;
+                    }
+                }
+            }
+            if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Expand { spec } => match naftiko_codegen::generate(&spec) {
+            Ok(g) => {
+                eprint!("{}", g.warnings);
+                print!("{}", g.source);
+                ExitCode::SUCCESS
+            }
+            Err(diags) => {
+                eprint!("{diags}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::New {
+            spec,
+            out,
+            name,
+            codegen_path,
+        } => {
+            let options = naftiko_codegen::scaffold::Options { name, codegen_path };
+            match naftiko_codegen::scaffold::new_crate(&spec, &out, &options) {
+                Ok(name) => {
+                    println!("created crate `{name}` in {}", out.display());
+                    println!("run it: cd {} && cargo run -- serve", out.display());
+                    ExitCode::SUCCESS
+                }
+                Err(diags) => {
+                    eprint!("{diags}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
