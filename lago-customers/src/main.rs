@@ -1,1 +1,96 @@
-fn main() {}
+//! `lago-customers serve`: Lago's Customers API as a REST adapter (port 8080) and an MCP
+//! server (port 9090), generated from `specs/lago-customers.yaml`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lago_customers::{Clients, sandbox::Sandbox, surfaces};
+use naftiko_runtime::cli::{ClientArgs, ServeArgs, StdioArgs, explain, init_tracing};
+use naftiko_runtime::{Error, serve};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Lago's Customers API as a REST adapter and an MCP server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve REST (default 127.0.0.1:8080) and MCP Streamable HTTP (127.0.0.1:9090/mcp).
+    Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+        /// Serve against an in-memory Lago stand-in instead of Lago (no account needed).
+        #[arg(long)]
+        sandbox: bool,
+    },
+    /// Serve the MCP tools over stdin/stdout (how desktop MCP clients launch servers).
+    McpStdio {
+        #[command(flatten)]
+        args: StdioArgs,
+        /// Use the in-memory Lago stand-in instead of Lago.
+        #[arg(long)]
+        sandbox: bool,
+    },
+}
+
+/// The Lago clients: `LAGO_API_KEY` is the token; `--base-url` or `LAGO_API_URL` the server.
+async fn clients(args: &ClientArgs, sandbox: bool) -> Result<Clients, Error> {
+    let mut config = args.config(lago_customers::lago_customers::NAMESPACE);
+    if sandbox {
+        let url = Sandbox::new()
+            .spawn()
+            .await
+            .map_err(|e| Error::Config(format!("cannot start the sandbox: {e}")))?;
+        tracing::warn!(
+            "SANDBOX MODE: calls go to an in-memory Lago stand-in at {url}, not to Lago; data is lost on exit"
+        );
+        config = config.base_url(url).with_var("LAGO_API_KEY", "sandbox");
+    } else if config.base_url.is_none()
+        && let Ok(url) = std::env::var("LAGO_API_URL")
+        && !url.is_empty()
+    {
+        config = config.base_url(url);
+    }
+    Clients::with_config(|_| config.clone()).map_err(|e| match e {
+        Error::MissingEnv(v) => Error::Config(format!(
+            "{v} is not set: export {v}=<your Lago API key>, or run with --sandbox to try it without a Lago account"
+        )),
+        e => e,
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve { args, sandbox } => {
+                let clients = clients(&args.client, sandbox).await?;
+                serve::run(surfaces(&clients), args.options()).await
+            }
+            Command::McpStdio { args, sandbox } => {
+                let clients = clients(&args.client, sandbox).await?;
+                serve::run_stdio(surfaces(&clients), args.server.as_deref()).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", explain(&e));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,612 @@
-pub fn placeholder() {}
+//! An in-memory stand-in for Lago's Customers API, for trying the service without a Lago
+//! account, and for tests.
+//!
+//! It answers the 9 customer endpoints under `/api/v1` with the shapes of Lago's own API
+//! (its OpenAPI document and server code): upsert on `POST /customers` keyed by
+//! `external_id`, `meta` pagination, Lago's error bodies (`customer_not_found`,
+//! `validation_errors` with `error_details`, 401 without a bearer token). Data lives in
+//! memory and is lost when the process stops. One customer, `demo-customer`, is seeded with
+//! an active subscription (`demo-subscription`) and an applied coupon so that every route
+//! has something to show.
+
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+
+/// The id of the seeded demo customer.
+pub const DEMO_CUSTOMER: &str = "demo-customer";
+/// The active subscription of the demo customer.
+pub const DEMO_SUBSCRIPTION: &str = "demo-subscription";
+/// The applied coupon of the demo customer.
+pub const DEMO_APPLIED_COUPON: &str = "5a3c9a1e-0c4b-4c1e-9a57-1b0e8d6f2a10";
+
+/// Keys `POST /customers` accepts inside `customer` (Lago's `create_params`); others are ignored.
+const PERMITTED: &[&str] = &[
+    "external_id",
+    "name",
+    "firstname",
+    "lastname",
+    "customer_type",
+    "account_type",
+    "country",
+    "address_line1",
+    "address_line2",
+    "state",
+    "zipcode",
+    "email",
+    "city",
+    "url",
+    "phone",
+    "logo_url",
+    "legal_name",
+    "legal_number",
+    "tax_identification_number",
+    "currency",
+    "timezone",
+    "net_payment_term",
+    "external_salesforce_id",
+    "finalize_zero_amount_invoice",
+    "skip_invoice_custom_sections",
+    "billing_entity_code",
+    "billing_configuration",
+    "metadata",
+    "shipping_address",
+    "integration_customers",
+];
+
+/// Keys every customer object has, `null` when unset.
+const CUSTOMER_KEYS: &[&str] = &[
+    "external_id",
+    "billing_entity_code",
+    "address_line1",
+    "address_line2",
+    "city",
+    "country",
+    "currency",
+    "email",
+    "legal_name",
+    "legal_number",
+    "logo_url",
+    "name",
+    "firstname",
+    "lastname",
+    "account_type",
+    "customer_type",
+    "phone",
+    "state",
+    "tax_identification_number",
+    "timezone",
+    "url",
+    "zipcode",
+    "net_payment_term",
+    "external_salesforce_id",
+];
+
+#[derive(Debug, Default)]
+struct Store {
+    customers: Vec<Map<String, Value>>,
+    /// (external customer id, applied coupon object).
+    coupons: Vec<(String, Map<String, Value>)>,
+    /// (external customer id, external subscription id) of active subscriptions.
+    subscriptions: Vec<(String, String)>,
+    next_seq: u64,
+}
+
+/// The sandbox's state; clone it to share.
+#[derive(Clone, Debug, Default)]
+pub struct Sandbox {
+    store: Arc<Mutex<Store>>,
+}
+
+fn now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn uuid(seq: u64) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(seq);
+    let a = h.finish();
+    let b = a.rotate_left(17) ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0x0fff,
+        0x8000 | (b >> 48 & 0x3fff),
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// Lago's error body.
+fn error(status: StatusCode, code: Option<&str>, details: Option<Value>) -> Response {
+    let mut body = json!({
+        "status": status.as_u16(),
+        "error": status.canonical_reason().unwrap_or("Error"),
+    });
+    if let Some(c) = code {
+        body["code"] = json!(c);
+    }
+    if let Some(d) = details {
+        body["error_details"] = d;
+    }
+    (status, Json(body)).into_response()
+}
+
+fn not_found(what: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        Some(&format!("{what}_not_found")),
+        None,
+    )
+}
+
+fn validation(details: Value) -> Response {
+    error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("validation_errors"),
+        Some(details),
+    )
+}
+
+impl Sandbox {
+    /// A sandbox with the demo customer.
+    pub fn new() -> Self {
+        let s = Sandbox::default();
+        {
+            let mut st = s.lock();
+            let body = json!({
+                "external_id": DEMO_CUSTOMER, "name": "Demo Customer", "email": "demo@example.com",
+                "currency": "EUR", "country": "FR", "customer_type": "company",
+                "billing_configuration": {"payment_provider": "stripe", "payment_provider_code": "stripe-sandbox"}
+            });
+            if let Value::Object(fields) = body {
+                upsert(&mut st, &fields);
+            }
+            st.subscriptions
+                .push((DEMO_CUSTOMER.into(), DEMO_SUBSCRIPTION.into()));
+            let lago_customer_id = st.customers[0]["lago_id"].clone();
+            let coupon = json!({
+                "lago_id": DEMO_APPLIED_COUPON, "lago_coupon_id": uuid(900), "coupon_code": "startup_deal",
+                "coupon_name": "Startup Deal", "lago_customer_id": lago_customer_id,
+                "external_customer_id": DEMO_CUSTOMER, "status": "active", "amount_cents": 2000,
+                "amount_cents_remaining": 2000, "amount_currency": "EUR", "percentage_rate": null,
+                "frequency": "recurring", "frequency_duration": 3, "frequency_duration_remaining": 3,
+                "expiration_at": null, "created_at": now(), "terminated_at": null
+            });
+            if let Value::Object(c) = coupon {
+                st.coupons.push((DEMO_CUSTOMER.into(), c));
+            }
+        }
+        s
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The sandbox's routes, under `/api/v1` like Lago's.
+    pub fn router(self) -> Router {
+        let api = Router::new()
+            .route("/customers", post(create).get(list))
+            .route("/customers/{external_id}", get(retrieve).delete(destroy))
+            .route(
+                "/customers/{external_id}/applied_coupons/{applied_coupon_id}",
+                delete(delete_coupon),
+            )
+            .route("/customers/{external_id}/checkout_url", post(checkout_url))
+            .route("/customers/{external_id}/current_usage", get(current_usage))
+            .route("/customers/{external_id}/past_usage", get(past_usage))
+            .route("/customers/{external_id}/portal_url", get(portal_url))
+            .layer(axum::middleware::from_fn(require_bearer))
+            .with_state(self);
+        Router::new().nest("/api/v1", api)
+    }
+
+    /// Serves the sandbox on `127.0.0.1` at a free port; returns its base URL (`.../api/v1`).
+    pub async fn spawn(self) -> std::io::Result<String> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let app = self.router();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(format!("http://{addr}/api/v1"))
+    }
+}
+
+/// Like Lago: any request without a bearer token is 401 (the sandbox accepts any token).
+async fn require_bearer(req: Request, next: Next) -> Response {
+    let ok = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_whitespace().nth(1))
+        .is_some_and(|t| !t.is_empty());
+    if !ok {
+        return error(StatusCode::UNAUTHORIZED, None, None);
+    }
+    next.run(req).await
+}
+
+fn find<'a>(st: &'a Store, external_id: &str) -> Option<&'a Map<String, Value>> {
+    st.customers
+        .iter()
+        .find(|c| c["external_id"] == external_id)
+}
+
+/// Creates or updates the customer keyed by `external_id`: given keys are assigned (an
+/// explicit `null` clears), omitted keys keep their value. Returns the stored customer.
+fn upsert(st: &mut Store, fields: &Map<String, Value>) -> Map<String, Value> {
+    let ext = fields["external_id"].clone();
+    let idx = match st.customers.iter().position(|c| c["external_id"] == ext) {
+        Some(i) => i,
+        None => {
+            st.next_seq += 1;
+            let seq = st.next_seq;
+            let mut c = Map::new();
+            c.insert("lago_id".into(), json!(uuid(seq)));
+            c.insert("sequential_id".into(), json!(seq));
+            c.insert("slug".into(), json!(format!("SBX-{seq:04}")));
+            for k in CUSTOMER_KEYS {
+                c.insert((*k).into(), Value::Null);
+            }
+            c.insert("created_at".into(), json!(now()));
+            c.insert("finalize_zero_amount_invoice".into(), json!("inherit"));
+            c.insert("skip_invoice_custom_sections".into(), json!(false));
+            c.insert("billing_configuration".into(), json!({"invoice_grace_period": 0, "payment_provider": null, "payment_provider_code": null, "provider_customer_id": null, "sync": false, "sync_with_provider": false, "document_locale": "en"}));
+            c.insert("shipping_address".into(), json!({"address_line1": null, "address_line2": null, "city": null, "country": null, "state": null, "zipcode": null}));
+            c.insert("metadata".into(), json!([]));
+            c.insert("integration_customers".into(), json!([]));
+            c.insert("taxes".into(), json!([]));
+            c.insert("applicable_invoice_custom_sections".into(), json!([]));
+            st.customers.push(c);
+            st.customers.len() - 1
+        }
+    };
+    let c = &mut st.customers[idx];
+    for (k, v) in fields {
+        if !PERMITTED.contains(&k.as_str()) {
+            continue;
+        }
+        match (k.as_str(), v) {
+            ("billing_configuration" | "shipping_address", Value::Object(patch)) => {
+                let target = c.entry(k.clone()).or_insert_with(|| json!({}));
+                if let Value::Object(t) = target {
+                    for (pk, pv) in patch {
+                        t.insert(pk.clone(), pv.clone());
+                    }
+                }
+            }
+            ("metadata", Value::Array(items)) => {
+                let items: Vec<Value> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        json!({
+                            "lago_id": m.get("id").cloned().unwrap_or_else(|| json!(uuid(10_000 + i as u64))),
+                            "key": m.get("key"), "value": m.get("value"),
+                            "display_in_invoice": m.get("display_in_invoice").cloned().unwrap_or(json!(false)),
+                            "created_at": now(),
+                        })
+                    })
+                    .collect();
+                c.insert(k.clone(), Value::Array(items));
+            }
+            _ => {
+                c.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let tz = c
+        .get("timezone")
+        .cloned()
+        .filter(|v| !v.is_null())
+        .unwrap_or(json!("UTC"));
+    c.insert("applicable_timezone".into(), tz);
+    c.insert("updated_at".into(), json!(now()));
+    c.clone()
+}
+
+async fn create(State(s): State<Sandbox>, body: Option<Json<Value>>) -> Response {
+    let Some(Json(Value::Object(mut body))) = body else {
+        return (StatusCode::BAD_REQUEST, Json(json!({"status": 400, "error": "BadRequest: param is missing or the value is empty or invalid: customer"}))).into_response();
+    };
+    let Some(Value::Object(fields)) = body.remove("customer") else {
+        return (StatusCode::BAD_REQUEST, Json(json!({"status": 400, "error": "BadRequest: param is missing or the value is empty or invalid: customer"}))).into_response();
+    };
+    let mut details = Map::new();
+    match fields.get("external_id") {
+        Some(Value::String(id)) if !id.trim().is_empty() => {}
+        _ => {
+            details.insert("external_id".into(), json!(["value_is_mandatory"]));
+        }
+    }
+    if let Some(Value::String(cur)) = fields.get("currency")
+        && !(cur.len() == 3 && cur.chars().all(|c| c.is_ascii_uppercase()))
+    {
+        details.insert("currency".into(), json!(["value_is_invalid"]));
+    }
+    if let Some(Value::String(email)) = fields.get("email") {
+        let valid = email
+            .split_once('@')
+            .is_some_and(|(u, d)| !u.is_empty() && d.contains('.'));
+        if !valid {
+            details.insert("email".into(), json!(["invalid_email_format"]));
+        }
+    }
+    if let Some(Value::Array(m)) = fields.get("metadata")
+        && m.len() > 5
+    {
+        details.insert("metadata".into(), json!(["invalid_count"]));
+    }
+    if !details.is_empty() {
+        return validation(Value::Object(details));
+    }
+    let c = upsert(&mut s.lock(), &fields);
+    Json(json!({ "customer": c })).into_response()
+}
+
+fn page_params(q: &std::collections::HashMap<String, String>) -> (usize, usize) {
+    let page = q
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let per_page = q
+        .get("per_page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(100);
+    (page, per_page)
+}
+
+/// Lago's `meta` of a paginated answer (`current_page` and `total_pages` are 0 when empty).
+fn meta(page: usize, per_page: usize, total: usize) -> Value {
+    let pages = total.div_ceil(per_page);
+    json!({
+        "current_page": if total == 0 { 0 } else { page },
+        "next_page": if page < pages { json!(page + 1) } else { Value::Null },
+        "prev_page": if page > 1 && total > 0 { json!(page - 1) } else { Value::Null },
+        "total_pages": pages,
+        "total_count": total,
+    })
+}
+
+async fn list(
+    State(s): State<Sandbox>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let (page, per_page) = page_params(&q);
+    let st = s.lock();
+    let term = q.get("search_term").map(|t| t.to_lowercase());
+    let matching: Vec<&Map<String, Value>> = st
+        .customers
+        .iter()
+        .filter(|c| {
+            q.get("external_id")
+                .is_none_or(|id| c["external_id"] == id.as_str())
+        })
+        .filter(|c| {
+            term.as_ref().is_none_or(|t| {
+                [
+                    "name",
+                    "firstname",
+                    "lastname",
+                    "legal_name",
+                    "external_id",
+                    "email",
+                ]
+                .iter()
+                .any(|k| {
+                    c.get(*k)
+                        .and_then(Value::as_str)
+                        .is_some_and(|v| v.to_lowercase().contains(t))
+                })
+            })
+        })
+        .collect();
+    let items: Vec<&Map<String, Value>> = matching
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .copied()
+        .collect();
+    Json(json!({ "customers": items, "meta": meta(page, per_page, matching.len()) }))
+        .into_response()
+}
+
+async fn retrieve(State(s): State<Sandbox>, Path(id): Path<String>) -> Response {
+    match find(&s.lock(), &id) {
+        Some(c) => Json(json!({ "customer": c })).into_response(),
+        None => not_found("customer"),
+    }
+}
+
+async fn destroy(State(s): State<Sandbox>, Path(id): Path<String>) -> Response {
+    let mut st = s.lock();
+    let Some(i) = st
+        .customers
+        .iter()
+        .position(|c| c["external_id"] == id.as_str())
+    else {
+        return not_found("customer");
+    };
+    let c = st.customers.remove(i);
+    st.subscriptions.retain(|(cust, _)| cust != &id);
+    for (cust, coupon) in st.coupons.iter_mut() {
+        if cust == &id {
+            coupon.insert("status".into(), json!("terminated"));
+            coupon.insert("terminated_at".into(), json!(now()));
+        }
+    }
+    Json(json!({ "customer": c })).into_response()
+}
+
+async fn delete_coupon(
+    State(s): State<Sandbox>,
+    Path((id, coupon_id)): Path<(String, String)>,
+) -> Response {
+    let mut st = s.lock();
+    if find(&st, &id).is_none() {
+        return not_found("customer");
+    }
+    let Some((_, coupon)) = st
+        .coupons
+        .iter_mut()
+        .find(|(cust, c)| cust == &id && c["lago_id"] == coupon_id.as_str())
+    else {
+        return not_found("applied_coupon");
+    };
+    // Idempotent, like Lago: terminating a terminated coupon answers 200 again.
+    if coupon["status"] != "terminated" {
+        coupon.insert("status".into(), json!("terminated"));
+        coupon.insert("terminated_at".into(), json!(now()));
+    }
+    Json(json!({ "applied_coupon": coupon })).into_response()
+}
+
+async fn checkout_url(State(s): State<Sandbox>, Path(id): Path<String>) -> Response {
+    let st = s.lock();
+    let Some(c) = find(&st, &id) else {
+        return not_found("customer");
+    };
+    let provider = c["billing_configuration"]["payment_provider"].clone();
+    if provider.is_null() {
+        return validation(json!({"base": ["no_linked_payment_provider"]}));
+    }
+    Json(json!({"customer": {
+        "lago_customer_id": c["lago_id"],
+        "external_customer_id": c["external_id"],
+        "payment_provider": provider,
+        "payment_provider_code": c["billing_configuration"]["payment_provider_code"],
+        "checkout_url": format!("https://checkout.sandbox.invalid/session/{}", uuid(st.next_seq + 7)),
+    }}))
+    .into_response()
+}
+
+fn usage(currency: &Value, from: &str, to: &str, amount: i64) -> Value {
+    json!({
+        "from_datetime": from, "to_datetime": to, "issuing_date": &to[..10],
+        "lago_invoice_id": Value::Null, "currency": currency,
+        "amount_cents": amount, "taxes_amount_cents": amount / 5, "total_amount_cents": amount + amount / 5,
+        "charges_usage": [{
+            "units": "10.0", "total_aggregated_units": "10.0", "events_count": 10,
+            "amount_cents": amount, "amount_currency": currency,
+            "charge": {"lago_id": uuid(1), "charge_model": "standard", "invoice_display_name": "API calls"},
+            "billable_metric": {"lago_id": uuid(2), "name": "API calls", "code": "api_calls", "aggregation_type": "count_agg"},
+            "filters": [], "grouped_usage": []
+        }]
+    })
+}
+
+async fn current_usage(
+    State(s): State<Sandbox>,
+    Path(id): Path<String>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let st = s.lock();
+    let Some(c) = find(&st, &id) else {
+        return error(StatusCode::NOT_FOUND, Some("customer_not_found"), None);
+    };
+    let sub = q.get("external_subscription_id");
+    if !sub.is_some_and(|sub| {
+        st.subscriptions
+            .iter()
+            .any(|(cust, s)| cust == &id && s == sub)
+    }) {
+        // Lago answers 405 when the subscription is missing, unknown or not active.
+        return error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            Some("no_active_subscription"),
+            None,
+        );
+    }
+    let from = format!("{}-01T00:00:00Z", &now()[..7]);
+    Json(json!({ "customer_usage": usage(&c["currency"], &from, &now(), 1200) })).into_response()
+}
+
+async fn past_usage(
+    State(s): State<Sandbox>,
+    Path(id): Path<String>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let Some(sub) = q.get("external_subscription_id") else {
+        return validation(json!({"external_subscription_id": ["value_is_mandatory"]}));
+    };
+    let st = s.lock();
+    let (page, per_page) = page_params(&q);
+    let active = st
+        .subscriptions
+        .iter()
+        .any(|(cust, s)| cust == &id && s == sub);
+    // Like Lago, an unknown customer or subscription gives an empty list, not a 404.
+    let periods: Vec<Value> = if active {
+        let count = q
+            .get("periods_count")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(2)
+            .min(12);
+        let currency = find(&st, &id)
+            .map(|c| c["currency"].clone())
+            .unwrap_or(Value::Null);
+        (0..count)
+            .map(|i| {
+                usage(
+                    &currency,
+                    "2026-01-01T00:00:00Z",
+                    "2026-01-31T23:59:59Z",
+                    1000 - 100 * i as i64,
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let total = periods.len();
+    let items: Vec<Value> = periods
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    Json(json!({ "usage_periods": items, "meta": meta(page, per_page, total) })).into_response()
+}
+
+async fn portal_url(State(s): State<Sandbox>, Path(id): Path<String>) -> Response {
+    let st = s.lock();
+    match find(&st, &id) {
+        Some(c) => Json(json!({"customer": {
+            "portal_url": format!("https://app.sandbox.invalid/customer-portal/{}", uuid(c["sequential_id"].as_u64().unwrap_or(0) + 1000)),
+        }}))
+        .into_response(),
+        None => not_found("customer"),
+    }
+}

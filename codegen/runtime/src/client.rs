@@ -65,6 +65,8 @@ pub struct ClientConfig {
     pub max_response_bytes: usize,
     /// A shared `reqwest::Client` (connection pool); one is built otherwise.
     pub http: Option<reqwest::Client>,
+    /// Values of `binds` variables that replace the environment (secrets from a vault, tests).
+    pub vars: Vec<(String, Secret)>,
 }
 
 impl Default for ClientConfig {
@@ -75,6 +77,7 @@ impl Default for ClientConfig {
             timeout: Duration::from_secs(30),
             max_response_bytes: 16 * 1024 * 1024,
             http: None,
+            vars: Vec::new(),
         }
     }
 }
@@ -95,6 +98,18 @@ impl ClientConfig {
     pub fn max_response_bytes(mut self, n: usize) -> Self {
         self.max_response_bytes = n;
         self
+    }
+    /// Gives the `binds` variable `name` this value instead of the environment's.
+    pub fn with_var(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.vars.push((name.into(), Secret::new(value)));
+        self
+    }
+    /// The value of the `binds` variable `name`: an override, else the environment variable.
+    pub fn var(&self, name: &str) -> Result<String, Error> {
+        match self.vars.iter().rev().find(|(n, _)| n == name) {
+            Some((_, v)) => Ok(v.expose().to_owned()),
+            None => crate::env::var(name),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{code, doc, param_type, text_template};
+use super::{code, doc, param_type, text_template, text_template_with};
 use crate::ir::{
     Body, Client, ClientAuth, Fixed, OpParam, Operation, ParamLoc, Part, PathPart, Placement,
     Template,
@@ -26,7 +26,7 @@ pub(super) fn module(c: &Client) -> TokenStream {
     let fixed = c.fixed.iter().map(|f| {
         let name = &f.name;
         let loc = loc_tokens(f.location);
-        let value = text_template(&f.value, |_| quote!(String::new()));
+        let value = text_template_with(&f.value, |_| quote!(String::new()), config_var);
         quote! { (#loc, #name, #value) }
     });
     let methods = c.ops.iter().map(method);
@@ -62,7 +62,7 @@ pub(super) fn module(c: &Client) -> TokenStream {
         None => String::new(),
     };
     let new_doc = doc(&format!(
-        "Creates the client with `config` (base URL, timeouts).{auth_doc}\n\nFails when a variable it needs is not set."
+        "Creates the client with `config` (base URL, timeouts, variables).{auth_doc}\n\nVariables are taken from [`ClientConfig::var`](naftiko_runtime::client::ClientConfig::var) overrides, else from the environment; a missing one is an error."
     ));
     quote! {
         #module_doc
@@ -116,7 +116,7 @@ fn env_list(t: &Template) -> String {
 }
 
 fn auth(a: Option<&ClientAuth>) -> TokenStream {
-    let t = |t: &Template| text_template(t, |_| quote!(String::new()));
+    let t = |t: &Template| text_template_with(t, |_| quote!(String::new()), config_var);
     match a {
         None => quote!(naftiko_runtime::client::Auth::None),
         Some(ClientAuth::Bearer(token)) => {
@@ -151,6 +151,11 @@ fn auth(a: Option<&ClientAuth>) -> TokenStream {
             })
         }
     }
+}
+
+/// A `binds` variable at client construction: the config's override, else the environment.
+fn config_var(v: &str) -> TokenStream {
+    quote!(config.var(#v)?)
 }
 
 fn loc_tokens(l: ParamLoc) -> TokenStream {

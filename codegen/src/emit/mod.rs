@@ -350,15 +350,27 @@ fn arg_value(p: &OpParam, e: Option<&Expr>) -> TokenStream {
 
 /// A block that renders a text template; `input` gives the text of an input by name.
 pub(crate) fn text_template(t: &Template, input: impl Fn(&str) -> TokenStream) -> TokenStream {
+    text_template_with(t, input, |v| quote!(naftiko_runtime::env::var(#v)?))
+}
+
+/// Like [`text_template`], with `env` giving the value of a `binds` variable.
+pub(crate) fn text_template_with(
+    t: &Template,
+    input: impl Fn(&str) -> TokenStream,
+    env: impl Fn(&str) -> TokenStream,
+) -> TokenStream {
     if let Some(lit) = t.literal() {
         return quote!(String::from(#lit));
     }
     if let [Part::Env(v)] = t.0.as_slice() {
-        return quote!(naftiko_runtime::env::var(#v)?);
+        return env(v);
     }
     let pushes = t.0.iter().map(|part| match part {
         Part::Lit(l) => quote!(s.push_str(#l);),
-        Part::Env(v) => quote!(s.push_str(&naftiko_runtime::env::var(#v)?);),
+        Part::Env(v) => {
+            let v = env(v);
+            quote!(s.push_str(&#v);)
+        }
         Part::Input(n) => {
             let v = input(n);
             quote!(s.push_str(&#v);)

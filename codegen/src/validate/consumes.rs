@@ -352,12 +352,16 @@ impl Checker<'_> {
                             }
                             None => {
                                 params.push(OpParam {
+                                    description: Some(format!(
+                                        "`{n}` in the path of `{} {}`.",
+                                        op.method.as_str(),
+                                        res.path
+                                    )),
                                     name: n.clone(),
                                     field: snake_ident(&n),
                                     location: ParamLoc::Path,
                                     ty: Some(ParamType::String),
                                     required: true,
-                                    description: None,
                                 });
                                 params.len() - 1
                             }
