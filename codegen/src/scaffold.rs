@@ -80,7 +80,7 @@ naftiko-codegen = {{ path = "{codegen}" }}
         (
             "src/main.rs".into(),
             format!(
-                "//! `{name} serve`: the REST and MCP surfaces of the spec. `{name} --help` lists the flags.\n\nfn main() -> std::process::ExitCode {{\n    naftiko_runtime::cli::main(|config| {{\n        let clients = {lib}::Clients::with_config(|_| config.clone())?;\n        Ok({lib}::surfaces(&clients))\n    }})\n}}\n"
+                "//! `{name} serve`: the REST and MCP surfaces of the spec. `{name} --help` lists the flags.\n\nfn main() -> std::process::ExitCode {{\n    naftiko_runtime::cli::main(|args| {{\n        let clients = {lib}::Clients::with_config(|namespace| args.config(namespace))?;\n        Ok({lib}::surfaces(&clients))\n    }})\n}}\n"
             ),
         ),
     ];

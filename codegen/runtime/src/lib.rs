@@ -15,6 +15,8 @@ pub mod mcp;
 pub mod rest;
 pub mod serve;
 mod shape;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::fmt;
 use std::future::Future;

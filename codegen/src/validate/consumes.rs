@@ -133,7 +133,12 @@ impl Checker<'_> {
                     continue;
                 }
                 op_paths.insert(op.name.clone(), opath.clone());
-                if let Some(op) = self.operation(res, &rpath, op, &opath) {
+                let Some(op) = self.operation(res, &rpath, op, &opath) else {
+                    self.broken_ops
+                        .insert(format!("{}.{}", http.namespace, op.name));
+                    continue;
+                };
+                {
                     if let Some(prev) = ops.iter().find(|p| p.method_name == op.method_name) {
                         let msg = format!(
                             "operations `{}` and `{}` both become the Rust method `{}`",

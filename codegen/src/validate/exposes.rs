@@ -668,6 +668,9 @@ impl Checker<'_> {
         path: &YamlPath,
         clients: &[Client],
     ) -> Option<(usize, usize)> {
+        if self.broken_ops.contains(text) {
+            return None;
+        }
         let Some((ns, op)) = text.split_once('.') else {
             self.error_value(
                 path,
@@ -704,7 +707,7 @@ impl Checker<'_> {
         Some((ci, oi))
     }
 
-    /// Binds every parameter of the called operation, from `with:` or implicitly by name.
+    /// Binds every parameter of the called operation: from `with:`, else implicitly by name.
     #[allow(clippy::too_many_arguments)]
     fn bind(
         &mut self,
@@ -754,34 +757,24 @@ impl Checker<'_> {
                     .route_params
                     .iter()
                     .any(|(s, _)| s == &snake_ident(&p.name));
-            if by_name
-                || with.is_none()
-                || p.location == ParamLoc::Path && scope.surface == Surface::Mcp
-            {
-                if p.location == ParamLoc::Path && scope.surface == Surface::Rest && !by_name {
-                    let d = self.error_key(
-                        path,
-                        format!(
-                            "path parameter `{{{}}}` of `{call_name}` ({}) is bound to nothing",
-                            p.name, op.path_text
-                        ),
-                    );
-                    d.help = Some(format!(
-                        "add `{{{}}}` to the route path, or bind it with `with: {{{}: ...}}`",
-                        p.name.replace('_', "-"),
-                        p.name
-                    ));
-                    ok = false;
-                    continue;
-                }
-                args[pi] = Some(Expr::Input(scope.input_for(&p.name, Some(p))));
-            } else if p.required {
+            if p.location == ParamLoc::Path && scope.surface == Surface::Rest && !by_name {
                 let d = self.error_key(
-                    &path.key("with"),
-                    format!("required input `{}` of `{call_name}` is not bound", p.name),
+                    path,
+                    format!(
+                        "path parameter `{{{}}}` of `{call_name}` ({}) is bound to nothing",
+                        p.name, op.path_text
+                    ),
                 );
-                d.help = Some(format!("add `{}: ...` to `with:`", p.name));
+                d.help = Some(format!(
+                    "add `{{{}}}` to the route path, or bind it with `with: {{{}: ...}}`",
+                    p.name.replace('_', "-"),
+                    p.name
+                ));
                 ok = false;
+            } else {
+                // `with:` renames or fixes what it lists; every other parameter is an input
+                // of the same name (the seed dialect relies on this).
+                args[pi] = Some(Expr::Input(scope.input_for(&p.name, Some(p))));
             }
         }
         // Declared inputs that feed nothing are probably a mistake.

@@ -6,6 +6,8 @@
 mod consumes;
 mod exposes;
 pub mod expr;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 
@@ -24,6 +26,7 @@ pub fn check(spec: &LoadedSpec) -> Result<(Capability, Diagnostics), Diagnostics
         diags: Diagnostics::default(),
         vars: Vec::new(),
         var_index: HashMap::new(),
+        broken_ops: Default::default(),
     };
     let cap = c.run();
     if c.diags.has_errors() {
@@ -39,6 +42,9 @@ pub(crate) struct Checker<'a> {
     pub vars: Vec<Var>,
     /// `namespace.KEY` and bare `KEY` -> index into `vars`.
     pub var_index: HashMap<String, usize>,
+    /// `namespace.operation` of operations already reported as invalid, so that calls to
+    /// them do not add a second, misleading error.
+    pub broken_ops: std::collections::HashSet<String>,
 }
 
 impl Checker<'_> {
@@ -113,7 +119,7 @@ impl Checker<'_> {
         }
         let clients = self.consumes(&cap.consumes, &cpath.key("consumes"));
         let (rest, mcp) = self.exposes(&cap.exposes, &cpath.key("exposes"), &clients);
-        if clients.is_empty() && (rest.is_empty() && mcp.is_empty()) {
+        if cap.consumes.is_empty() && cap.exposes.is_empty() {
             self.error_key(&cpath, "the capability consumes and exposes nothing");
         }
         let info = doc.info.as_ref();

@@ -1,0 +1,148 @@
+//! A recording stub upstream for tests of generated services (feature `testing`).
+//!
+//! It listens on loopback, records every request as it arrived on the wire (raw path and
+//! query, headers, body) and answers with what the test's responder says.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+
+/// One request the stub received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    /// The path as sent, still percent-encoded.
+    pub path: String,
+    /// The raw query string, if any.
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The body as JSON (`null` when empty or not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    /// The decoded query pairs.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        self.query
+            .as_deref()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// What the stub answers: status, JSON body, and an optional delay.
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub delay: Option<Duration>,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: Value) -> Self {
+        Reply {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            body,
+            delay: None,
+        }
+    }
+}
+
+type Responder = dyn Fn(&Recorded) -> Reply + Send + Sync;
+
+#[derive(Clone)]
+struct Shared {
+    log: Arc<Mutex<Vec<Recorded>>>,
+    responder: Arc<Mutex<Arc<Responder>>>,
+}
+
+/// A recording stub upstream on `127.0.0.1`.
+pub struct RecordingStub {
+    addr: std::net::SocketAddr,
+    shared: Shared,
+}
+
+async fn handle(State(s): State<Shared>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 64 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let rec = Recorded {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body,
+    };
+    let responder: Option<Arc<Responder>> = s.responder.lock().ok().map(|r| r.clone());
+    if let Ok(mut l) = s.log.lock() {
+        l.push(rec.clone());
+    }
+    let reply = match responder {
+        Some(r) => r(&rec),
+        None => Reply::json(500, json!({"error": "stub poisoned"})),
+    };
+    if let Some(d) = reply.delay {
+        tokio::time::sleep(d).await;
+    }
+    (reply.status, axum::Json(reply.body)).into_response()
+}
+
+impl RecordingStub {
+    /// Starts a stub that answers `200 {"ok": true}` until told otherwise.
+    pub async fn start() -> std::io::Result<Self> {
+        let shared = Shared {
+            log: Arc::default(),
+            responder: Arc::new(Mutex::new(Arc::new(|_: &Recorded| {
+                Reply::json(200, json!({"ok": true}))
+            }))),
+        };
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(shared.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(RecordingStub { addr, shared })
+    }
+
+    /// The stub's base URL (`http://127.0.0.1:PORT`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Sets how the stub answers from now on.
+    pub fn respond(&self, f: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) {
+        if let Ok(mut r) = self.shared.responder.lock() {
+            *r = Arc::new(f);
+        }
+    }
+
+    /// The requests received so far, in order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared
+            .log
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear(&self) {
+        if let Ok(mut l) = self.shared.log.lock() {
+            l.clear();
+        }
+    }
+}

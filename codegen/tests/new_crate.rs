@@ -1,0 +1,286 @@
+//! `naftiko-codegen new` for a spec of another API (specs/bookshelf.yaml): the generated
+//! crate builds, and its service, driven over real sockets, calls a recording stub upstream
+//! exactly as the spec prescribes.
+
+mod support;
+
+use std::process::Command;
+
+use naftiko_runtime::testing::{RecordingStub, Reply};
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation};
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn generated_crate_serves_rest_and_mcp_against_a_stub() {
+    let root = support::root();
+    let dir = support::e2e_target().join("bookshelf-crate");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_naftiko-codegen"))
+        .args(["new", "specs/bookshelf.yaml", "--out"])
+        .arg(&dir)
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Same dependency versions as the workspace.
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    support::cargo(&dir, &["build", "--quiet"]);
+    let bin = support::e2e_target().join("debug").join("bookshelf");
+
+    let stub = RecordingStub::start().await.unwrap();
+    stub.respond(|r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/api/books") => Reply::json(
+            200,
+            json!({"books": [{"id": "b1", "title": "Dune", "isbn": "x"}]}),
+        ),
+        ("GET", "/api/books/missing") => Reply::json(404, json!({"error": "no such book"})),
+        ("GET", _) => Reply::json(
+            200,
+            json!({"book": {"id": "b1", "title": "Dune"}, "etag": "1"}),
+        ),
+        _ => Reply::json(200, json!({"ok": true})),
+    });
+    let (rest_port, mcp_port) = (support::free_port(), support::free_port());
+    let rest_addr = format!("127.0.0.1:{rest_port}");
+    let mcp_addr = format!("127.0.0.1:{mcp_port}");
+    let base = format!("{}/api", stub.url());
+    let _service = support::serve(
+        &bin,
+        &[
+            "--rest-addr",
+            &rest_addr,
+            "--mcp-addr",
+            &mcp_addr,
+            "--base-url",
+            &base,
+        ],
+        &[("BOOKSHELF_API_KEY", "k-123")],
+        &[rest_port, mcp_port],
+    );
+    let http = reqwest::Client::new();
+    let rest = format!("http://{rest_addr}");
+
+    // Typed query parameters of every kind, renamed (min-rating -> min_rating), repeated arrays.
+    let r = http
+        .get(format!(
+            "{rest}/books?q=dune%20messiah&limit=5&min-rating=4.5&available=true&tag=sf&tag=classic"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!([{"id": "b1", "title": "Dune"}])
+    );
+    let req = stub.requests().pop().unwrap();
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("GET", "/api/books")
+    );
+    assert_eq!(
+        req.query_pairs(),
+        vec![
+            ("q".into(), "dune messiah".into()),
+            ("limit".into(), "5".into()),
+            ("min_rating".into(), "4.5".into()),
+            ("available".into(), "true".into()),
+            ("tag[]".into(), "sf".into()),
+            ("tag[]".into(), "classic".into()),
+        ]
+    );
+    assert_eq!(req.header("x-api-key"), Some("k-123"));
+    assert_eq!(req.header("accept"), Some("application/json"));
+
+    // Mistyped or missing required parameters: 400 with a JSON error, and no upstream call.
+    stub.clear();
+    for q in [
+        "limit=abc",
+        "limit=5&available=yes",
+        "limit=5&min-rating=high",
+        "q=x",
+    ] {
+        let r = http.get(format!("{rest}/books?{q}")).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{q}");
+        let body: Value = r.json().await.unwrap();
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("query parameter"),
+            "{body}"
+        );
+    }
+    assert!(stub.requests().is_empty());
+
+    // PUT and PATCH with JSON bodies; the id stays one path segment.
+    for (method, m) in [
+        (reqwest::Method::PUT, "PUT"),
+        (reqwest::Method::PATCH, "PATCH"),
+        (reqwest::Method::DELETE, "DELETE"),
+    ] {
+        stub.clear();
+        let r = http
+            .request(method, format!("{rest}/books/a%2F..%2Fb"))
+            .json(&json!({"title": "Dune"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{m}");
+        let req = stub.requests().pop().unwrap();
+        assert_eq!(
+            (req.method.as_str(), req.path.as_str()),
+            (m, "/api/books/a%2F..%2Fb")
+        );
+        if m != "DELETE" {
+            assert_eq!(req.json(), json!({"title": "Dune"}));
+        }
+    }
+    // A non-JSON body is refused before any upstream call.
+    stub.clear();
+    let r = http
+        .put(format!("{rest}/books/b1"))
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let r = http
+        .put(format!("{rest}/books/b1"))
+        .header("content-type", "application/json")
+        .body("{nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(stub.requests().is_empty());
+
+    // A templated JSON body from body fields, a header, and a constant.
+    let r = http
+        .post(format!("{rest}/books/b1/loans"))
+        .header("X-Request-Id", "req-7")
+        .json(&json!({"member": {"id": "m\"1"}, "days": 14}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let req = stub.requests().pop().unwrap();
+    assert_eq!(req.path, "/api/books/b1/loans");
+    assert_eq!(req.header("x-request-id"), Some("req-7"));
+    assert_eq!(
+        req.json(),
+        json!({"member": "m\"1", "days": 14, "note": "lent via rest"})
+    );
+
+    // Output mapping `$.book`, and upstream errors passed through with status and body.
+    let r = http.get(format!("{rest}/books/b1")).send().await.unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"id": "b1", "title": "Dune"})
+    );
+    let r = http
+        .get(format!("{rest}/books/missing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"error": "no such book"})
+    );
+
+    // MCP, through rmcp's client.
+    let transport =
+        rmcp::transport::StreamableHttpClientTransport::from_uri(format!("http://{mcp_addr}/mcp"));
+    let client = ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("e2e", "1"),
+    )
+    .serve(transport)
+    .await
+    .unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(
+        names,
+        ["search-books", "get-book", "update-book", "lend-book"]
+    );
+    let search = &tools[0];
+    assert_eq!(search.title.as_deref(), Some("Search books"));
+    assert_eq!(search.input_schema["required"], json!(["query", "limit"]));
+    assert_eq!(
+        search.input_schema["properties"]["min_rating"]["type"],
+        "number"
+    );
+    let annotations = search.annotations.as_ref().unwrap();
+    assert_eq!(annotations.read_only_hint, Some(true));
+    assert_eq!(annotations.open_world_hint, Some(true));
+
+    stub.clear();
+    let args =
+        json!({"query": "dune", "limit": 2, "min_rating": 4, "available": false, "tags": ["sf"]});
+    let result = client
+        .call_tool(
+            CallToolRequestParams::new("search-books")
+                .with_arguments(args.as_object().unwrap().clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result.is_error, Some(false));
+    let req = stub.requests().pop().unwrap();
+    assert_eq!(
+        req.query.as_deref(),
+        Some("q=dune&limit=2&min_rating=4&available=false&tag%5B%5D=sf")
+    );
+
+    let args = json!({"book_id": "b 1", "member": "m1", "days": 3});
+    let result = client
+        .call_tool(
+            CallToolRequestParams::new("lend-book")
+                .with_arguments(args.as_object().unwrap().clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result.is_error, Some(false));
+    let req = stub.requests().pop().unwrap();
+    assert_eq!(req.path, "/api/books/b%201/loans");
+    assert_eq!(
+        req.json(),
+        json!({"member": "m1", "days": 3, "note": "lent via mcp"})
+    );
+
+    // Invalid arguments are tool errors, with no upstream call.
+    stub.clear();
+    let args = json!({"query": "dune", "limit": "two"});
+    let result = client
+        .call_tool(
+            CallToolRequestParams::new("search-books")
+                .with_arguments(args.as_object().unwrap().clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result.is_error, Some(true));
+    assert!(stub.requests().is_empty());
+    // Upstream errors are tool errors carrying the upstream body.
+    let args = json!({"book_id": "missing"});
+    let result = client
+        .call_tool(
+            CallToolRequestParams::new("get-book")
+                .with_arguments(args.as_object().unwrap().clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result.is_error, Some(true));
+    assert_eq!(
+        result.structured_content,
+        Some(json!({"error": "no such book"}))
+    );
+    client.cancel().await.unwrap();
+}
