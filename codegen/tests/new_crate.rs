@@ -6,7 +6,7 @@ mod support;
 
 use std::process::Command;
 
-use naftiko_runtime::testing::{RecordingStub, Reply};
+use naftiko_runtime::testing::{RecordingStub, Reply, Service, free_port};
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation};
 use serde_json::{Value, json};
@@ -46,13 +46,14 @@ async fn generated_crate_serves_rest_and_mcp_against_a_stub() {
         ),
         _ => Reply::json(200, json!({"ok": true})),
     });
-    let (rest_port, mcp_port) = (support::free_port(), support::free_port());
+    let (rest_port, mcp_port) = (free_port(), free_port());
     let rest_addr = format!("127.0.0.1:{rest_port}");
     let mcp_addr = format!("127.0.0.1:{mcp_port}");
     let base = format!("{}/api", stub.url());
-    let _service = support::serve(
+    let _service = Service::start(
         &bin,
         &[
+            "serve",
             "--rest-addr",
             &rest_addr,
             "--mcp-addr",

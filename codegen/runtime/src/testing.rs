@@ -146,3 +146,56 @@ impl RecordingStub {
         }
     }
 }
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+/// A service process, killed when dropped.
+pub struct Service(pub std::process::Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Service {
+    /// Starts `bin` with `args` and extra environment, then waits until every port in
+    /// `ports` accepts connections (30 s at most). Panics when the process exits first.
+    pub fn start(
+        bin: &std::path::Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        ports: &[u16],
+    ) -> Service {
+        let mut cmd = std::process::Command::new(bin);
+        cmd.args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut service = Service(cmd.spawn().expect("start the service"));
+        let start = std::time::Instant::now();
+        for port in ports {
+            while std::net::TcpStream::connect(("127.0.0.1", *port)).is_err() {
+                if let Ok(Some(status)) = service.0.try_wait() {
+                    panic!("the service exited early: {status}");
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(30),
+                    "nothing listens on port {port}"
+                );
+                std::thread::sleep(Duration::from_millis(25));
+            }
+        }
+        service
+    }
+}

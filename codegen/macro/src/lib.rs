@@ -1,0 +1,76 @@
+//! `capability!("specs/x.yaml")`: the code naftiko-codegen generates for a spec, expanded
+//! in place. Like `include_str!`, the path is relative to the file that calls the macro.
+//! A spec error is a compile error on the path literal whose message names the spec's
+//! file, line and column.
+//!
+//! ```ignore
+//! naftiko_codegen_macro::capability!("specs/lago-customers.yaml");
+//! ```
+//!
+//! The crate must depend on `naftiko-runtime`. For code you can read in `OUT_DIR` and for
+//! warnings printed by cargo, prefer a build script with `naftiko_codegen::Builder`.
+
+use proc_macro::TokenStream;
+use quote::quote;
+use syn::{LitStr, parse_macro_input};
+
+#[proc_macro]
+pub fn capability(input: TokenStream) -> TokenStream {
+    let lit = parse_macro_input!(input as LitStr);
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    // Relative to the calling file, like `include_str!`; else to the crate's manifest.
+    let base = proc_macro::Span::call_site()
+        .local_file()
+        .and_then(|f| f.parent().map(|p| p.to_path_buf()))
+        .map(|p| {
+            if p.is_relative() {
+                std::path::Path::new(&dir).join(p)
+            } else {
+                p
+            }
+        })
+        .unwrap_or_else(|| std::path::PathBuf::from(&dir));
+    let path = base.join(lit.value());
+    match naftiko_codegen::generate(&path) {
+        Ok(generated) => {
+            let code: proc_macro2::TokenStream = match generated.source.parse() {
+                Ok(c) => c,
+                Err(e) => {
+                    return syn::Error::new(
+                        lit.span(),
+                        format!("internal error: generated code does not parse: {e}"),
+                    )
+                    .to_compile_error()
+                    .into();
+                }
+            };
+            let tracked = path.to_string_lossy().into_owned();
+            quote! {
+                // Rebuilds the crate when the spec changes.
+                const _: &str = include_str!(#tracked);
+                #code
+            }
+            .into()
+        }
+        Err(diags) => {
+            let mut errors = diags.iter().filter(|d| d.is_error()).map(|d| {
+                let loc = d
+                    .location()
+                    .map(|l| l.replacen(&format!("{dir}/"), "", 1))
+                    .unwrap_or_else(|| lit.value());
+                let mut msg = format!("{loc}: {}", d.message);
+                if let Some(h) = &d.help {
+                    msg.push_str(&format!("\n  help: {h}"));
+                }
+                syn::Error::new(lit.span(), msg)
+            });
+            let mut first = errors
+                .next()
+                .unwrap_or_else(|| syn::Error::new(lit.span(), "invalid spec"));
+            for e in errors {
+                first.combine(e);
+            }
+            first.to_compile_error().into()
+        }
+    }
+}

@@ -1,0 +1,3 @@
+naftiko_codegen_macro::capability!("broken.yaml");
+
+fn main() {}
