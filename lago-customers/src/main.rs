@@ -56,12 +56,17 @@ async fn clients(args: &ClientArgs, sandbox: bool) -> Result<Clients, Error> {
     {
         config = config.base_url(url);
     }
-    Clients::with_config(|_| config.clone()).map_err(|e| match e {
-        Error::MissingEnv(v) => Error::Config(format!(
+    Clients::with_config(|_| config.clone())
+}
+
+/// The one-line explanation of a failure, with what to do.
+fn explain_lago(e: &Error) -> String {
+    match e {
+        Error::MissingEnv(v) => format!(
             "{v} is not set: export {v}=<your Lago API key>, or run with --sandbox to try it without a Lago account"
-        )),
-        e => e,
-    })
+        ),
+        e => explain(e),
+    }
 }
 
 fn main() -> ExitCode {
@@ -89,7 +94,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", explain(&e));
+            eprintln!("error: {}", explain_lago(&e));
             ExitCode::FAILURE
         }
     }

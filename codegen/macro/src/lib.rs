@@ -21,14 +21,8 @@ pub fn capability(input: TokenStream) -> TokenStream {
     // Relative to the calling file, like `include_str!`; else to the crate's manifest.
     let base = proc_macro::Span::call_site()
         .local_file()
+        .and_then(|file| locate(&file, &dir))
         .and_then(|f| f.parent().map(|p| p.to_path_buf()))
-        .map(|p| {
-            if p.is_relative() {
-                std::path::Path::new(&dir).join(p)
-            } else {
-                p
-            }
-        })
         .unwrap_or_else(|| std::path::PathBuf::from(&dir));
     let path = base.join(lit.value());
     match naftiko_codegen::generate(&path) {
@@ -73,4 +67,21 @@ pub fn capability(input: TokenStream) -> TokenStream {
             first.to_compile_error().into()
         }
     }
+}
+
+/// The calling source file as an absolute path. rustc may name it relative to the workspace
+/// root or to the package, so the candidates are tried in turn.
+fn locate(file: &std::path::Path, manifest_dir: &str) -> Option<std::path::PathBuf> {
+    if file.is_absolute() {
+        return Some(file.to_path_buf());
+    }
+    let cwd = std::env::current_dir().ok();
+    cwd.iter()
+        .map(|c| c.join(file))
+        .chain(
+            std::path::Path::new(manifest_dir)
+                .ancestors()
+                .map(|a| a.join(file)),
+        )
+        .find(|p| p.is_file())
 }

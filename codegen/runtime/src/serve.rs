@@ -171,7 +171,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
         ));
     }
     for (ns, url) in &surfaces.upstreams {
-        tracing::info!(upstream = %ns, base_url = %url, "calls upstream `{ns}` at {url}");
+        tracing::info!("calls upstream `{ns}` at {url}");
     }
     for r in surfaces.rest {
         let listener = bind(
@@ -185,13 +185,15 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
         if let Some(token) = &options.rest_token {
             app = crate::auth::layer(app, Inbound::Bearer(token.clone()));
         }
-        let app = app
-            .layer(axum::Extension(BodyLimit(options.body_limit)))
-            .layer(tower_http::trace::TraceLayer::new_for_http());
+        let app = app.layer(axum::Extension(BodyLimit(options.body_limit)));
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Config(e.to_string()))?;
-        tracing::info!(surface = %r.namespace, %addr, routes = r.routes, "REST `{}` listening on http://{addr} ({} routes)", r.namespace, r.routes);
+        tracing::info!(
+            "REST `{}` listening on http://{addr} ({} routes)",
+            r.namespace,
+            r.routes
+        );
         listeners.push((listener, app));
     }
     for m in surfaces.mcp {
@@ -222,11 +224,19 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
             auth.clone(),
         );
         tracing::info!(
-            surface = %m.namespace, %addr, tools = m.tools,
             "MCP `{}` listening on http://{addr}/mcp ({} tools, Streamable HTTP{}{})",
-            m.namespace, m.tools,
-            if mcp_options.sessions { ", sessions" } else { ", stateless" },
-            if auth.is_none() { "" } else { ", bearer token required" },
+            m.namespace,
+            m.tools,
+            if mcp_options.sessions {
+                ", sessions"
+            } else {
+                ", stateless"
+            },
+            if auth.is_none() {
+                ""
+            } else {
+                ", bearer token required"
+            },
         );
         listeners.push((listener, app));
     }

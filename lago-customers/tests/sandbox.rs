@@ -1,0 +1,246 @@
+//! The sandbox behaves like Lago for a create / list / retrieve / delete story, over REST
+//! and over MCP (HTTP and stdio).
+
+mod common;
+
+use rmcp::ServiceExt;
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rest_story() {
+    let svc = common::start(&["--sandbox"]);
+    let http = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", svc.rest);
+    let new = json!({"customer": {"external_id": "acme-1", "name": "Acme", "currency": "EUR", "email": "billing@acme.test"}});
+    let r = http
+        .post(url("/v1/customers"))
+        .json(&new)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["customer"]["external_id"], "acme-1");
+    assert!(created["customer"]["lago_id"].is_string());
+    // Upsert: the same external_id updates; omitted keys are kept.
+    let r = http
+        .post(url("/v1/customers"))
+        .json(&json!({"customer": {"external_id": "acme-1", "name": "Acme Inc"}}))
+        .send()
+        .await
+        .unwrap();
+    let updated: Value = r.json().await.unwrap();
+    assert_eq!(
+        updated["customer"]["lago_id"],
+        created["customer"]["lago_id"]
+    );
+    assert_eq!(updated["customer"]["name"], "Acme Inc");
+    assert_eq!(updated["customer"]["email"], "billing@acme.test");
+
+    let list: Value = http
+        .get(url("/v1/customers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["meta"]["total_count"], 2); // the demo customer and acme-1
+    assert!(
+        list["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["external_id"] == "acme-1")
+    );
+
+    let got: Value = http
+        .get(url("/v1/customers/acme-1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["customer"]["name"], "Acme Inc");
+    let portal: Value = http
+        .get(url("/v1/customers/acme-1/portal-url"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(portal["customer"]["portal_url"].is_string());
+    // No payment provider: Lago's 422.
+    let r = http
+        .post(url("/v1/customers/acme-1/checkout-url"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(
+        err["error_details"],
+        json!({"base": ["no_linked_payment_provider"]})
+    );
+
+    let r = http
+        .delete(url("/v1/customers/acme-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http.get(url("/v1/customers/acme-1")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"status": 404, "error": "Not Found", "code": "customer_not_found"})
+    );
+    let r = http
+        .delete(url("/v1/customers/acme-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    // Validation errors have Lago's shape.
+    let r = http
+        .post(url("/v1/customers"))
+        .json(&json!({"customer": {"name": "x", "currency": "euro"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["code"], "validation_errors");
+    assert_eq!(
+        err["error_details"]["external_id"],
+        json!(["value_is_mandatory"])
+    );
+    assert_eq!(
+        err["error_details"]["currency"],
+        json!(["value_is_invalid"])
+    );
+
+    // The demo customer has usage, a subscription and a coupon to show.
+    let demo = lago_customers::sandbox::DEMO_CUSTOMER;
+    let sub = lago_customers::sandbox::DEMO_SUBSCRIPTION;
+    let usage: Value = http
+        .get(url(&format!(
+            "/v1/customers/{demo}/current-usage?external_subscription_id={sub}"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(usage["customer_usage"]["charges_usage"].is_array());
+    let past: Value = http
+        .get(url(&format!(
+            "/v1/customers/{demo}/past-usage?external_subscription_id={sub}&periods_count=3"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(past["usage_periods"].as_array().unwrap().len(), 3);
+    let r = http
+        .get(url(&format!(
+            "/v1/customers/{demo}/current-usage?external_subscription_id=nope"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let coupon = lago_customers::sandbox::DEMO_APPLIED_COUPON;
+    let r: Value = http
+        .delete(url(&format!(
+            "/v1/customers/{demo}/applied-coupons/{coupon}"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["applied_coupon"]["status"], "terminated");
+    let checkout: Value = http
+        .post(url(&format!("/v1/customers/{demo}/checkout-url")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(checkout["customer"]["payment_provider"], "stripe");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mcp_story() {
+    let svc = common::start(&["--sandbox"]);
+    let client = common::mcp_client(&svc.mcp, None).await;
+    let r = common::call(
+        &client,
+        "lago-create-customer",
+        json!({"body": {"customer": {"external_id": "m-1", "name": "Mia"}}}),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(false));
+    assert_eq!(
+        r.structured_content.unwrap()["customer"]["external_id"],
+        "m-1"
+    );
+    let r = common::call(&client, "lago-list-all-customers", json!({})).await;
+    assert_eq!(r.structured_content.unwrap()["meta"]["total_count"], 2);
+    let r = common::call(
+        &client,
+        "lago-retrieve-customer",
+        json!({"external_id": "m-1"}),
+    )
+    .await;
+    assert_eq!(r.structured_content.unwrap()["customer"]["name"], "Mia");
+    let r = common::call(
+        &client,
+        "lago-delete-customer",
+        json!({"external_id": "m-1"}),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(false));
+    let r = common::call(
+        &client,
+        "lago-retrieve-customer",
+        json!({"external_id": "m-1"}),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    assert_eq!(r.structured_content.unwrap()["code"], "customer_not_found");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdio_transport() {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_lago-customers"));
+    cmd.args(["mcp-stdio", "--sandbox"])
+        .env_remove("LAGO_API_KEY")
+        .stderr(std::process::Stdio::null());
+    let transport = rmcp::transport::TokioChildProcess::new(cmd).unwrap();
+    let client = ().serve(transport).await.unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 9);
+    let r = client
+        .call_tool(rmcp::model::CallToolRequestParams::new(
+            "lago-list-all-customers",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.is_error, Some(false));
+    assert_eq!(
+        r.structured_content.unwrap()["customers"][0]["external_id"],
+        "demo-customer"
+    );
+    client.cancel().await.unwrap();
+}
