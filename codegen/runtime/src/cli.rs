@@ -23,6 +23,9 @@ pub struct ClientArgs {
     /// Seconds for a whole upstream call.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub timeout: f64,
+    /// Attempts for calls that are safe to repeat (GET, PUT, DELETE), first included.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub attempts: u32,
 }
 
 impl ClientArgs {
@@ -30,7 +33,11 @@ impl ClientArgs {
     pub fn config(&self, namespace: &str) -> ClientConfig {
         let mut c = ClientConfig::default()
             .connect_timeout(Duration::from_secs_f64(self.connect_timeout.max(0.001)))
-            .timeout(Duration::from_secs_f64(self.timeout.max(0.001)));
+            .timeout(Duration::from_secs_f64(self.timeout.max(0.001)))
+            .retry(crate::client::RetryPolicy {
+                max_attempts: self.attempts.max(1),
+                ..Default::default()
+            });
         for b in &self.base_urls {
             match b.split_once('=') {
                 Some((ns, url)) if ns == namespace => c = c.base_url(url),
@@ -69,6 +76,9 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, default_value_t = crate::rest::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
     pub body_limit: usize,
+    /// Requests handled at once per surface; more get 503.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_concurrency: usize,
     #[command(flatten)]
     pub client: ClientArgs,
 }
@@ -79,6 +89,7 @@ impl ServeArgs {
             rest_addr: self.rest_addr,
             mcp_addr: self.mcp_addr,
             body_limit: self.body_limit,
+            max_concurrency: self.max_concurrency,
             mcp_token: self
                 .mcp_token
                 .clone()

@@ -67,6 +67,90 @@ pub struct ClientConfig {
     pub http: Option<reqwest::Client>,
     /// Values of `binds` variables that replace the environment (secrets from a vault, tests).
     pub vars: Vec<(String, Secret)>,
+    /// When calls that are safe to repeat are tried again.
+    pub retry: RetryPolicy,
+}
+
+/// Retries of calls that are safe to repeat (GET, HEAD, PUT, DELETE, OPTIONS): after a
+/// connection error or a 429, 502, 503 or 504, with jittered exponential backoff, honouring
+/// `Retry-After`. Other calls (a POST that creates) are never sent twice.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 disables retries).
+    pub max_attempts: u32,
+    /// Backoff before the first retry; doubled for each next one, with jitter.
+    pub base_delay: Duration,
+    /// Longest backoff between two attempts.
+    pub max_delay: Duration,
+    /// Longest `Retry-After` that is waited for; a longer one is returned to the caller.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The backoff before retry number `retry` (1-based): exponential, full jitter in [d/2, d].
+    fn backoff(&self, retry: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
+        let d = exp.min(self.max_delay);
+        let half = d / 2;
+        half + Duration::from_nanos(jitter(half.as_nanos() as u64))
+    }
+}
+
+/// A pseudo-random number in `0..=max` (std only: hash of a counter and the clock).
+fn jitter(max: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    if max == 0 {
+        return 0;
+    }
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    h.write_u128(now);
+    h.finish() % (max + 1)
+}
+
+/// The delay a `Retry-After` header asks for (seconds, or an HTTP date).
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    let v = resp
+        .headers()
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 impl Default for ClientConfig {
@@ -78,6 +162,7 @@ impl Default for ClientConfig {
             max_response_bytes: 16 * 1024 * 1024,
             http: None,
             vars: Vec::new(),
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -97,6 +182,10 @@ impl ClientConfig {
     }
     pub fn max_response_bytes(mut self, n: usize) -> Self {
         self.max_response_bytes = n;
+        self
+    }
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
         self
     }
     /// Gives the `binds` variable `name` this value instead of the environment's.
@@ -127,6 +216,7 @@ struct Inner {
     fixed: Vec<(Loc, &'static str, String)>,
     timeout: Duration,
     max_body: usize,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for HttpClient {
@@ -187,6 +277,7 @@ impl HttpClient {
                 fixed,
                 timeout: config.timeout,
                 max_body: config.max_response_bytes,
+                retry: config.retry,
             }),
         })
     }
@@ -254,35 +345,43 @@ impl HttpClient {
             req.headers.insert(COOKIE, v);
         }
         let started = Instant::now();
-        let mut resp = self.attempt(&req, &url, None).await?;
-        if let (Auth::Digest { username, password }, StatusCode::UNAUTHORIZED) =
-            (&inner.auth, resp.status())
-        {
-            let challenge = resp
-                .headers()
-                .get(WWW_AUTHENTICATE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if let Ok(mut prompt) = digest_auth::parse(challenge) {
-                let uri = match req.query.is_empty() {
-                    true => req.path.clone(),
-                    false => format!("{}?{}", req.path, req.query),
-                };
-                let body = req.body.as_ref().map(|(_, b)| b.to_vec());
-                let ctx = digest_auth::AuthContext::new_with_method(
-                    username.as_str(),
-                    password.expose(),
-                    uri,
-                    body,
-                    digest_auth::HttpMethod::from(req.method.as_str().to_owned()),
-                );
-                if let Ok(answer) = prompt.respond(&ctx) {
-                    resp = self
-                        .attempt(&req, &url, Some(answer.to_header_string()))
-                        .await?;
+        let repeatable = matches!(
+            req.method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        );
+        let policy = &inner.retry;
+        let mut attempt = 1;
+        let mut resp = loop {
+            let result = self.authenticated_attempt(&req, &url).await;
+            let wait = match &result {
+                Err(Error::Connect { .. }) => Some(policy.backoff(attempt)),
+                Ok(r) if matches!(r.status().as_u16(), 429 | 502 | 503 | 504) => {
+                    match retry_after(r) {
+                        Some(d) if d > policy.max_retry_after => None,
+                        Some(d) => Some(d),
+                        None => Some(policy.backoff(attempt)),
+                    }
                 }
+                _ => None,
+            };
+            match wait {
+                Some(d) if repeatable && attempt < policy.max_attempts => {
+                    let why = match &result {
+                        Ok(r) => r.status().to_string(),
+                        Err(e) => e.to_string(),
+                    };
+                    tracing::warn!(
+                        operation = %self.operation(&req),
+                        attempt,
+                        delay_ms = d.as_millis() as u64,
+                        "retrying after {why}"
+                    );
+                    tokio::time::sleep(d).await;
+                    attempt += 1;
+                }
+                _ => break result?,
             }
-        }
+        };
         let status = resp.status();
         let content_type = resp.headers().get(CONTENT_TYPE).cloned();
         let body = self.read_body(&req, &mut resp).await?;
@@ -307,6 +406,48 @@ impl HttpClient {
                 content_type,
                 body,
             })
+        }
+    }
+
+    /// One attempt, answering a digest challenge once when the spec asks for digest auth.
+    async fn authenticated_attempt(
+        &self,
+        req: &Request,
+        url: &str,
+    ) -> Result<reqwest::Response, Error> {
+        let resp = self.attempt(req, url, None).await?;
+        let Auth::Digest { username, password } = &self.inner.auth else {
+            return Ok(resp);
+        };
+        if resp.status() != StatusCode::UNAUTHORIZED {
+            return Ok(resp);
+        }
+        let challenge = resp
+            .headers()
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let Ok(mut prompt) = digest_auth::parse(challenge) else {
+            return Ok(resp);
+        };
+        let uri = match req.query.is_empty() {
+            true => req.path.clone(),
+            false => format!("{}?{}", req.path, req.query),
+        };
+        let body = req.body.as_ref().map(|(_, b)| b.to_vec());
+        let ctx = digest_auth::AuthContext::new_with_method(
+            username.as_str(),
+            password.expose(),
+            uri,
+            body,
+            digest_auth::HttpMethod::from(req.method.as_str().to_owned()),
+        );
+        match prompt.respond(&ctx) {
+            Ok(answer) => {
+                self.attempt(req, url, Some(answer.to_header_string()))
+                    .await
+            }
+            Err(_) => Ok(resp),
         }
     }
 

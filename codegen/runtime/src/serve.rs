@@ -71,6 +71,8 @@ pub struct ServeOptions {
     pub rest_token: Option<Secret>,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub drain: Duration,
+    /// Requests handled at once per surface; more are shed with 503 rather than queued.
+    pub max_concurrency: usize,
 }
 
 impl Default for ServeOptions {
@@ -83,6 +85,7 @@ impl Default for ServeOptions {
             mcp_token: None,
             rest_token: None,
             drain: Duration::from_secs(30),
+            max_concurrency: 1024,
         }
     }
 }
@@ -185,7 +188,10 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
         if let Some(token) = &options.rest_token {
             app = crate::auth::layer(app, Inbound::Bearer(token.clone()));
         }
-        let app = app.layer(axum::Extension(BodyLimit(options.body_limit)));
+        let app = shed_load(
+            app.layer(axum::Extension(BodyLimit(options.body_limit))),
+            options.max_concurrency,
+        );
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Config(e.to_string()))?;
@@ -256,6 +262,33 @@ impl ServeOptions {
     fn drain_or_default(&self) -> Duration {
         self.drain
     }
+}
+
+/// Answers 503 (with `Retry-After: 1`) once `limit` requests are in flight, so overload
+/// sheds work instead of queueing it without bound.
+pub fn shed_load(router: axum::Router, limit: usize) -> axum::Router {
+    let permits = Arc::new(tokio::sync::Semaphore::new(limit.max(1)));
+    router.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let permits = permits.clone();
+            async move {
+                match permits.try_acquire_owned() {
+                    Ok(_permit) => next.run(req).await,
+                    Err(_) => {
+                        let mut r = crate::rest::error_body(
+                            http::StatusCode::SERVICE_UNAVAILABLE,
+                            "too many requests in flight; retry shortly",
+                        );
+                        r.headers_mut().insert(
+                            http::header::RETRY_AFTER,
+                            http::HeaderValue::from_static("1"),
+                        );
+                        r
+                    }
+                }
+            }
+        },
+    ))
 }
 
 /// Serves every surface until Ctrl-C or SIGTERM, then drains in-flight requests.

@@ -46,6 +46,7 @@ pub struct Reply {
     pub status: StatusCode,
     pub body: Value,
     pub delay: Option<Duration>,
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
@@ -54,7 +55,18 @@ impl Reply {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             body,
             delay: None,
+            headers: Vec::new(),
         }
+    }
+    /// Answers only after `d`.
+    pub fn after(mut self, d: Duration) -> Self {
+        self.delay = Some(d);
+        self
+    }
+    /// Adds a response header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 }
 
@@ -95,7 +107,13 @@ async fn handle(State(s): State<Shared>, req: Request) -> Response {
     if let Some(d) = reply.delay {
         tokio::time::sleep(d).await;
     }
-    (reply.status, axum::Json(reply.body)).into_response()
+    let mut resp = (reply.status, axum::Json(reply.body)).into_response();
+    for (k, v) in reply.headers {
+        if let Ok(v) = http::HeaderValue::from_str(&v) {
+            resp.headers_mut().insert(k, v);
+        }
+    }
+    resp
 }
 
 impl RecordingStub {

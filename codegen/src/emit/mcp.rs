@@ -35,7 +35,7 @@ pub(crate) fn input_doc(i: &Input) -> String {
 pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
     let m = format_ident!("{}", s.module);
     let ns = &s.namespace;
-    let port = match s.port {
+    let port = match s.port.map(proc_macro2::Literal::u16_unsuffixed) {
         Some(p) => quote!(Some(#p)),
         None => quote!(None),
     };

@@ -9,7 +9,7 @@ use crate::ir::{Capability, InboundAuth, Method, RestServer};
 pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
     let m = format_ident!("{}", r.module);
     let ns = &r.namespace;
-    let port = r.port;
+    let port = proc_macro2::Literal::u16_unsuffixed(r.port);
     let address = opt_str(r.address.as_deref());
     let mut text = format!(
         "REST adapter {}: {} route{} on port {port}.",

@@ -321,7 +321,7 @@ pub mod bookshelf_rest {
     pub const NAMESPACE: &str = "bookshelf-rest";
 
     /// The port declared in the spec.
-    pub const PORT: u16 = 8180u16;
+    pub const PORT: u16 = 8180;
 
     /// The address declared in the spec, if any; servers bind loopback otherwise.
     pub const ADDRESS: Option<&str> = None;
@@ -789,7 +789,7 @@ pub mod bookshelf_mcp {
     pub const NAMESPACE: &str = "bookshelf-mcp";
 
     /// The port declared in the spec (`None` for stdio).
-    pub const PORT: Option<u16> = Some(9190u16);
+    pub const PORT: Option<u16> = Some(9190);
 
     /// The address declared in the spec, if any; servers bind loopback otherwise.
     pub const ADDRESS: Option<&str> = None;

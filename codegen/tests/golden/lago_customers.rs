@@ -321,7 +321,7 @@ pub mod lago_customers_rest {
     pub const NAMESPACE: &str = "lago-customers-rest";
 
     /// The port declared in the spec.
-    pub const PORT: u16 = 8080u16;
+    pub const PORT: u16 = 8080;
 
     /// The address declared in the spec, if any; servers bind loopback otherwise.
     pub const ADDRESS: Option<&str> = None;
@@ -841,7 +841,7 @@ pub mod lago_customers_mcp {
     pub const NAMESPACE: &str = "lago-customers-mcp";
 
     /// The port declared in the spec (`None` for stdio).
-    pub const PORT: Option<u16> = Some(9090u16);
+    pub const PORT: Option<u16> = Some(9090);
 
     /// The address declared in the spec, if any; servers bind loopback otherwise.
     pub const ADDRESS: Option<&str> = None;
