@@ -174,7 +174,6 @@ async fn truncating_upstream() -> String {
                 let _ = sock
                     .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"customer\": {\"ext")
                     .await;
-                let _ = sock.set_linger(Some(Duration::ZERO));
                 drop(sock);
             });
         }
