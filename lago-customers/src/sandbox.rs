@@ -279,10 +279,13 @@ fn upsert(st: &mut Store, fields: &Map<String, Value>) -> Map<String, Value> {
             for k in CUSTOMER_KEYS {
                 c.insert((*k).into(), Value::Null);
             }
+            // Lago fills these for every customer.
+            c.insert("billing_entity_code".into(), json!("default"));
+            c.insert("account_type".into(), json!("customer"));
             c.insert("created_at".into(), json!(now()));
             c.insert("finalize_zero_amount_invoice".into(), json!("inherit"));
             c.insert("skip_invoice_custom_sections".into(), json!(false));
-            c.insert("billing_configuration".into(), json!({"invoice_grace_period": 0, "payment_provider": null, "payment_provider_code": null, "provider_customer_id": null, "sync": false, "sync_with_provider": false, "document_locale": "en"}));
+            c.insert("billing_configuration".into(), json!({"invoice_grace_period": 0, "payment_provider": null, "payment_provider_code": null, "sync": false, "sync_with_provider": false, "document_locale": "en"}));
             c.insert("shipping_address".into(), json!({"address_line1": null, "address_line2": null, "city": null, "country": null, "state": null, "zipcode": null}));
             c.insert("metadata".into(), json!([]));
             c.insert("integration_customers".into(), json!([]));

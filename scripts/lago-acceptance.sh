@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Acceptance against Lago's OpenAPI document: installs Prism (@stoplight/prism-cli) from npm
+# into target/prism on first use, then runs lago-customers' Prism test, which starts Prism on
+# ../shared/lago/openapi.yaml and the service in front of it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=$PWD/target/prism
+mkdir -p "$dir"
+if [ ! -x "$dir/node_modules/.bin/prism" ]; then
+  echo "== installing @stoplight/prism-cli"
+  [ -f "$dir/package.json" ] || echo '{"name":"prism-runner","private":true}' > "$dir/package.json"
+  npm install --prefix "$dir" --no-audit --no-fund --silent "@stoplight/prism-cli@5"
+fi
+# Prism runs on the Node 22 that the MCP conformance script installs, when present.
+if [ -x "$PWD/target/conformance/node_modules/node/bin/node" ]; then
+  export PATH="$PWD/target/conformance/node_modules/node/bin:$PATH"
+fi
+echo "prism $("$dir/node_modules/.bin/prism" --version)"
+PRISM="$dir/node_modules/.bin/prism" cargo test -p lago-customers --test prism -- --ignored
