@@ -857,6 +857,31 @@ mod tests {
         assert_eq!(v["b"], serde_json::json!([1, 2]));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any id is one segment that decodes back to itself; `&`, `=`, `#` never split a query.
+        #[test]
+        fn encoding_round_trips(id in "\\PC{1,40}", value in "\\PC{0,40}") {
+            let c = client();
+            let mut r = c.request(Method::GET, "op");
+            r.path("/c/");
+            match r.path_param("id", id.as_str()) {
+                Ok(()) => {
+                    let seg = r.path.strip_prefix("/c/").unwrap();
+                    proptest::prop_assert!(!seg.contains('/') && !seg.contains('?') && !seg.contains('#'));
+                    let decoded = percent_encoding::percent_decode_str(seg).decode_utf8().unwrap();
+                    proptest::prop_assert_eq!(decoded, id.as_str());
+                }
+                Err(_) => proptest::prop_assert!(id == "." || id == ".."),
+            }
+            r.query("q", &value);
+            r.query("n", &3i64);
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(r.query.as_bytes()).into_owned().collect();
+            proptest::prop_assert_eq!(pairs, vec![("q".to_owned(), value.clone()), ("n".to_owned(), "3".to_owned())]);
+        }
+    }
+
     #[test]
     fn base_url_is_checked() {
         assert!(
