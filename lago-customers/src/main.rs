@@ -8,6 +8,9 @@ use lago_customers::{Clients, sandbox::Sandbox, surfaces};
 use naftiko_runtime::cli::{ClientArgs, ServeArgs, StdioArgs, explain, init_tracing};
 use naftiko_runtime::{Error, serve};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     version,

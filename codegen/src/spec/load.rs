@@ -10,6 +10,10 @@ use super::source_map::{SourceMap, YamlPath};
 use super::value::{ValueError, from_value};
 use crate::diag::{Diagnostic, Diagnostics, Pos, SourceFile};
 
+/// Where a diagnostic points when its node cannot be found (two YAML parsers may read an
+/// odd document differently): the start of the file, never nowhere.
+const START: Pos = Pos { line: 1, column: 1 };
+
 /// A parsed spec: its text, where each node sits, and the typed document.
 #[derive(Debug)]
 pub struct LoadedSpec {
@@ -21,11 +25,11 @@ pub struct LoadedSpec {
 impl LoadedSpec {
     /// A diagnostic pointing at the key of `path`.
     pub fn at_key(&self, path: &YamlPath, d: Diagnostic) -> Diagnostic {
-        d.at(&self.file, self.map.key_pos(path))
+        d.at(&self.file, Some(self.map.key_pos(path).unwrap_or(START)))
     }
     /// A diagnostic pointing at the value of `path`.
     pub fn at_value(&self, path: &YamlPath, d: Diagnostic) -> Diagnostic {
-        d.at(&self.file, self.map.value_pos(path))
+        d.at(&self.file, Some(self.map.value_pos(path).unwrap_or(START)))
     }
     /// The diagnostic for a deserialization error under `base`.
     pub fn value_error(&self, base: &YamlPath, err: &ValueError) -> Diagnostic {

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Benchmarks of the generated adapter, all in one run on this machine, against one local stub:
+#   1. REST: lago-customers vs the stub directly vs nginx proxy_pass (wrk, fixed concurrency)
+#   2. MCP tools/call: lago-customers vs the official Python MCP SDK calling the same stub
+#   3. the generator (criterion: seed, 10 .. 10,000 operations) and an incremental rebuild
+#   4. resident memory idle and under load, start-up time to listening
+# usage: bench/run.sh [seconds per load run, default 10]   (prints Markdown tables)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+secs=${1:-10}
+conns=${CONNS:-64}
+out=$root/target/bench
+mkdir -p "$out"
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk || ! need nginx; then
+  echo "== installing wrk and nginx (Debian packages)" >&2
+  (apt-get install -y -q wrk nginx-light >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q wrk nginx-light >/dev/null; })
+fi
+venv=$out/venv
+if [ ! -x "$venv/bin/python" ]; then
+  echo "== installing the Python MCP SDK (PyPI mcp) in $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "mcp==2.3.0" httpx uvicorn
+fi
+echo "== building (release)" >&2
+cargo build -q --release -p lago-customers --example bench_stub
+cargo build -q --release -p lago-customers
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$out/nginx.pid" ] && kill "$(cat "$out/nginx.pid")" 2>/dev/null || true; }
+trap cleanup EXIT
+wait_port() { for _ in $(seq 1 500); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; echo "port $1 never opened" >&2; return 1; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+STUB=4100 REST=4200 MCP=4300 NGINX=4500 PY=4400
+target/release/examples/bench_stub "127.0.0.1:$STUB" 2>/dev/null & pids+=($!)
+wait_port $STUB
+
+start_ns=$(date +%s%N)
+LAGO_API_KEY=bench RUST_LOG=error target/release/lago-customers serve --base-url "http://127.0.0.1:$STUB/api/v1" \
+  --rest-addr "127.0.0.1:$REST" --mcp-addr "127.0.0.1:$MCP" & svc=$!; pids+=($svc)
+wait_port $MCP
+startup_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+sleep 1
+idle_rss=$(rss_kb $svc)
+
+cat > "$out/nginx.conf" <<NGINX
+worker_processes auto;
+pid $out/nginx.pid;
+error_log $out/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream stub { server 127.0.0.1:$STUB; keepalive 128; }
+  server {
+    listen 127.0.0.1:$NGINX;
+    location / { proxy_pass http://stub; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+nginx -c "$out/nginx.conf" -p "$out"
+wait_port $NGINX
+
+"$venv/bin/python" bench/py_mcp_server.py "http://127.0.0.1:$STUB/api/v1" $PY 2>"$out/py.log" & pids+=($!)
+wait_port $PY
+
+# wrk run -> "rps p50_ms p99_ms bad"
+load() {
+  local url=$1; shift
+  local log=$out/wrk-$RANDOM.log
+  wrk -t2 -c"$conns" -d"${secs}s" --latency "$@" "$url" > "$log"
+  awk '
+    /Requests\/sec/ {rps=$2}
+    /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
+    /Non-2xx/ {bad+=$NF} /Socket errors/ {bad+=1}
+    /bad_responses/ {bad+=$2}
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    END { printf "%.0f %.3f %.3f %d\n", rps, ms(p50), ms(p99), bad }' "$log"
+}
+
+echo "== REST load, $conns connections, ${secs}s each" >&2
+read -r d_rps d_p50 d_p99 d_bad < <(load "http://127.0.0.1:$STUB/api/v1/customers")
+peak=0
+( while kill -0 $svc 2>/dev/null; do r=$(rss_kb $svc); echo "$r"; sleep 0.5; done ) > "$out/rss.log" & sampler=$!
+read -r o_rps o_p50 o_p99 o_bad < <(load "http://127.0.0.1:$REST/v1/customers")
+kill $sampler 2>/dev/null || true
+peak=$(sort -n "$out/rss.log" | tail -1)
+read -r n_rps n_p50 n_p99 n_bad < <(load "http://127.0.0.1:$NGINX/api/v1/customers")
+
+echo "== MCP tools/call load" >&2
+read -r m_rps m_p50 m_p99 m_bad < <(load "http://127.0.0.1:$MCP/mcp" -s bench/mcp_call.lua)
+read -r p_rps p_p50 p_p99 p_bad < <(load "http://127.0.0.1:$PY/mcp" -s bench/mcp_call.lua)
+
+cat <<MD
+### Machine
+$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(rustc --version)
+
+### REST proxy overhead ($conns connections, ${secs} s each, wrk)
+| Path | Requests/s | p50 ms | p99 ms | failed | vs nginx |
+|---|---|---|---|---|---|
+| stub directly | $d_rps | $d_p50 | $d_p99 | $d_bad | |
+| nginx proxy_pass | $n_rps | $n_p50 | $n_p99 | $n_bad | 1.00 |
+| lago-customers | $o_rps | $o_p50 | $o_p99 | $o_bad | $(awk -v a="$o_rps" -v b="$n_rps" 'BEGIN{printf "%.2f", a/b}') |
+
+Added p99 over the stub: lago-customers $(awk -v a="$o_p99" -v b="$d_p99" 'BEGIN{printf "%.3f", a-b}') ms, nginx $(awk -v a="$n_p99" -v b="$d_p99" 'BEGIN{printf "%.3f", a-b}') ms.
+
+### MCP tools/call (lago-list-all-customers, $conns connections, ${secs} s each)
+| Server | Calls/s | p50 ms | p99 ms | failed | ratio |
+|---|---|---|---|---|---|
+| Python MCP SDK 2.3.0 (uvicorn, stateless, JSON) | $p_rps | $p_p50 | $p_p99 | $p_bad | 1.0 |
+| lago-customers (rmcp, stateless, JSON) | $m_rps | $m_p50 | $m_p99 | $m_bad | $(awk -v a="$m_rps" -v b="$p_rps" 'BEGIN{printf "%.1f", a/b}') |
+
+### Memory and start-up
+| What | Value |
+|---|---|
+| start-up to listening | $startup_ms ms |
+| RSS idle | $((idle_rss / 1024)) MiB |
+| RSS peak under the REST load | $((peak / 1024)) MiB |
+MD
