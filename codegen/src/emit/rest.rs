@@ -35,6 +35,7 @@ pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
 
     // Routes sharing a path are chained on one `MethodRouter`.
     let mut paths: Vec<(&str, Vec<TokenStream>)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for route in &r.routes {
         let h = format_ident!("{}", route.handler);
         let f = match route.method {
@@ -45,9 +46,12 @@ pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
             Method::Delete => quote!(delete),
         };
         let entry = quote!(#f(#h));
-        match paths.iter_mut().find(|(p, _)| *p == route.path) {
-            Some((_, v)) => v.push(entry),
-            None => paths.push((&route.path, vec![entry])),
+        match index.get(route.path.as_str()) {
+            Some(&i) => paths[i].1.push(entry),
+            None => {
+                index.insert(&route.path, paths.len());
+                paths.push((&route.path, vec![entry]));
+            }
         }
     }
     let routes = paths.iter().map(|(p, methods)| {

@@ -3,8 +3,6 @@
 //! serde gives us typed values but forgets positions; checks that run after parsing (an
 //! unknown `call:` target, a duplicate tool) look their node up here to point at it.
 
-use std::collections::HashMap;
-
 use saphyr_parser::{Event, Parser, Span};
 
 use crate::diag::Pos;
@@ -73,16 +71,26 @@ impl std::fmt::Display for YamlPath {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-struct NodeLoc {
+/// One node of the document: where it starts, where its key is, and its children.
+#[derive(Debug)]
+struct Node {
     key: Option<Pos>,
     value: Pos,
+    children: Children,
 }
 
-/// Positions of every key and value of a document.
+#[derive(Debug)]
+enum Children {
+    Leaf,
+    /// Keys in document order; mappings are small, so a scan beats hashing.
+    Map(Vec<(String, usize)>),
+    Seq(Vec<usize>),
+}
+
+/// Positions of every key and value of a document, as a tree parallel to it.
 #[derive(Debug, Default)]
 pub struct SourceMap {
-    nodes: HashMap<YamlPath, NodeLoc>,
+    nodes: Vec<Node>,
 }
 
 /// A YAML syntax error, located.
@@ -99,15 +107,10 @@ fn pos(span: &Span) -> Pos {
     }
 }
 
-enum Frame {
-    Map {
-        path: YamlPath,
-        pending_key: Option<(String, Pos)>,
-    },
-    Seq {
-        path: YamlPath,
-        next: usize,
-    },
+/// A collection being read, and for a mapping the key waiting for its value.
+struct Frame {
+    node: usize,
+    pending_key: Option<(String, Pos)>,
 }
 
 impl SourceMap {
@@ -125,7 +128,7 @@ impl SourceMap {
                 },
             })?;
             let at = pos(&span);
-            match event {
+            let children = match event {
                 Event::DocumentStart(_) => {
                     docs += 1;
                     if docs > 1 {
@@ -135,81 +138,61 @@ impl SourceMap {
                             pos: at,
                         });
                     }
-                }
-                Event::Scalar(value, ..) => {
-                    if let Some(Frame::Map { pending_key, .. }) = stack.last_mut()
-                        && pending_key.is_none()
-                    {
-                        *pending_key = Some((value.into_owned(), at));
-                        continue;
-                    }
-                    Self::child_path(&mut stack, &mut map, at);
-                }
-                Event::Alias(_) => {
-                    if let Some(Frame::Map { pending_key, .. }) = stack.last_mut()
-                        && pending_key.is_none()
-                    {
-                        *pending_key = Some(("*alias".into(), at));
-                        continue;
-                    }
-                    Self::child_path(&mut stack, &mut map, at);
-                }
-                Event::MappingStart(..) | Event::SequenceStart(..) => {
-                    let is_map = matches!(event, Event::MappingStart(..));
-                    let path = if stack.is_empty() {
-                        map.nodes.insert(
-                            YamlPath::root(),
-                            NodeLoc {
-                                key: None,
-                                value: at,
-                            },
-                        );
-                        Some(YamlPath::root())
-                    } else {
-                        Self::child_path(&mut stack, &mut map, at)
-                    };
-                    // A complex key (a mapping used as a key) has no path of its own.
-                    let path = path.unwrap_or_else(|| YamlPath::root().key("?"));
-                    stack.push(if is_map {
-                        Frame::Map {
-                            path,
-                            pending_key: None,
-                        }
-                    } else {
-                        Frame::Seq { path, next: 0 }
-                    });
+                    continue;
                 }
                 Event::MappingEnd | Event::SequenceEnd => {
                     stack.pop();
+                    continue;
                 }
-                _ => {}
+                Event::Scalar(value, ..) => {
+                    if let Some(frame) = stack.last_mut()
+                        && frame.pending_key.is_none()
+                        && matches!(map.nodes[frame.node].children, Children::Map(_))
+                    {
+                        frame.pending_key = Some((value.into_owned(), at));
+                        continue;
+                    }
+                    Children::Leaf
+                }
+                Event::Alias(_) => Children::Leaf,
+                Event::MappingStart(..) => Children::Map(Vec::new()),
+                Event::SequenceStart(..) => Children::Seq(Vec::new()),
+                _ => continue,
+            };
+            let is_collection = !matches!(children, Children::Leaf);
+            let idx = map.nodes.len();
+            let key = map.attach(&mut stack, idx);
+            map.nodes.push(Node {
+                key,
+                value: at,
+                children,
+            });
+            if is_collection {
+                stack.push(Frame {
+                    node: idx,
+                    pending_key: None,
+                });
             }
         }
         Ok(map)
     }
 
-    /// Records the node that starts at `at` as the next child of the innermost collection.
-    fn child_path(stack: &mut [Frame], map: &mut SourceMap, at: Pos) -> Option<YamlPath> {
+    /// Links node `idx` (about to be pushed) to the innermost collection; returns its key position.
+    fn attach(&mut self, stack: &mut [Frame], idx: usize) -> Option<Pos> {
         let frame = stack.last_mut()?;
-        let (path, key_pos) = match frame {
-            Frame::Map { path, pending_key } => {
-                let (k, kpos) = pending_key.take()?;
-                (path.key(&k), Some(kpos))
+        match &mut self.nodes[frame.node].children {
+            Children::Map(entries) => {
+                // A complex key (a collection used as a key) is not addressable: skip it.
+                let (k, kpos) = frame.pending_key.take()?;
+                entries.push((k, idx));
+                Some(kpos)
             }
-            Frame::Seq { path, next } => {
-                let p = path.index(*next);
-                *next += 1;
-                (p, None)
+            Children::Seq(items) => {
+                items.push(idx);
+                None
             }
-        };
-        map.nodes.insert(
-            path.clone(),
-            NodeLoc {
-                key: key_pos,
-                value: at,
-            },
-        );
-        Some(path)
+            Children::Leaf => None,
+        }
     }
 
     /// Where the value at `path` starts; for a missing node, the nearest ancestor that exists.
@@ -224,17 +207,34 @@ impl SourceMap {
 
     /// Whether `path` is written in the document.
     pub fn contains(&self, path: &YamlPath) -> bool {
-        self.nodes.contains_key(path)
+        self.walk(path).1 == path.0.len()
     }
 
-    fn lookup(&self, path: &YamlPath) -> Option<NodeLoc> {
-        let mut p = path.0.clone();
-        loop {
-            if let Some(n) = self.nodes.get(&YamlPath(p.clone())) {
-                return Some(*n);
+    fn lookup(&self, path: &YamlPath) -> Option<&Node> {
+        self.walk(path).0
+    }
+
+    /// The deepest node along `path`, and how many segments were matched.
+    fn walk(&self, path: &YamlPath) -> (Option<&Node>, usize) {
+        let Some(mut node) = self.nodes.first() else {
+            return (None, 0);
+        };
+        for (depth, seg) in path.0.iter().enumerate() {
+            let next = match (&node.children, seg) {
+                (Children::Map(entries), Seg::Key(k)) => entries
+                    .iter()
+                    .rev()
+                    .find(|(name, _)| name == k)
+                    .map(|(_, i)| *i),
+                (Children::Seq(items), Seg::Index(i)) => items.get(*i).copied(),
+                _ => None,
+            };
+            match next {
+                Some(i) => node = &self.nodes[i],
+                None => return (Some(node), depth),
             }
-            p.pop()?;
         }
+        (Some(node), path.0.len())
     }
 }
 

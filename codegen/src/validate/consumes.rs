@@ -108,6 +108,8 @@ impl Checker<'_> {
         }
         let mut ops: Vec<Operation> = Vec::new();
         let mut op_paths: HashMap<String, YamlPath> = HashMap::new();
+        // Rust method name -> operation name, to catch two names that become one method.
+        let mut methods: HashMap<String, String> = HashMap::new();
         for (r, res) in http.resources.iter().enumerate() {
             let rpath = path.key("resources").index(r);
             let Some(res) = self.item(&rpath, res) else {
@@ -138,17 +140,16 @@ impl Checker<'_> {
                         .insert(format!("{}.{}", http.namespace, op.name));
                     continue;
                 };
-                {
-                    if let Some(prev) = ops.iter().find(|p| p.method_name == op.method_name) {
-                        let msg = format!(
-                            "operations `{}` and `{}` both become the Rust method `{}`",
-                            prev.name, op.name, op.method_name
-                        );
-                        self.error_value(&opath.key("name"), msg);
-                        continue;
-                    }
-                    ops.push(op);
+                if let Some(prev) = methods.get(&op.method_name) {
+                    let msg = format!(
+                        "operations `{prev}` and `{}` both become the Rust method `{}`",
+                        op.name, op.method_name
+                    );
+                    self.error_value(&opath.key("name"), msg);
+                    continue;
                 }
+                methods.insert(op.method_name.clone(), op.name.clone());
+                ops.push(op);
             }
         }
         Some(Client {

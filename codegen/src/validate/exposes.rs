@@ -90,6 +90,16 @@ impl Checker<'_> {
     ) -> (Vec<RestServer>, Vec<McpServer>) {
         let mut rest = Vec::new();
         let mut mcp = Vec::new();
+        self.op_index = clients
+            .iter()
+            .enumerate()
+            .flat_map(|(ci, c)| {
+                c.ops
+                    .iter()
+                    .enumerate()
+                    .map(move |(oi, o)| (format!("{}.{}", c.namespace, o.name), (ci, oi)))
+            })
+            .collect();
         let mut namespaces: HashMap<String, YamlPath> = HashMap::new();
         for c in clients {
             namespaces.insert(c.namespace.clone(), path.clone());
@@ -493,6 +503,8 @@ impl Checker<'_> {
         let address = self.address(&m.address, path);
         let mut tools: Vec<Tool> = Vec::new();
         let mut names: HashMap<String, YamlPath> = HashMap::new();
+        // Rust name -> tool name, to catch two names that become one identifier.
+        let mut idents: HashMap<String, String> = HashMap::new();
         if m.tools.is_empty() {
             self.error_key(path, format!("MCP server `{}` has no tools", m.namespace));
         }
@@ -511,14 +523,15 @@ impl Checker<'_> {
                     continue;
                 }
                 let handler = snake_ident(&tool.name);
-                if let Some(other) = tools.iter().find(|o| snake_ident(&o.name) == handler) {
+                if let Some(other) = idents.get(&handler) {
                     let msg = format!(
-                        "tools `{}` and `{}` both become the Rust name `{handler}`",
-                        other.name, tool.name
+                        "tools `{other}` and `{}` both become the Rust name `{handler}`",
+                        tool.name
                     );
                     self.error_value(&tpath.key("name"), msg);
                     continue;
                 }
+                idents.insert(handler, tool.name.clone());
                 names.insert(tool.name.clone(), tpath.clone());
                 tools.push(tool);
             }
@@ -695,7 +708,7 @@ impl Checker<'_> {
             });
             return None;
         };
-        let Some(oi) = clients[ci].ops.iter().position(|o| o.name == op) else {
+        let Some(&(_, oi)) = self.op_index.get(text) else {
             let hint = closest(op, clients[ci].ops.iter().map(|o| o.name.as_str()));
             let d = self.error_value(
                 path,

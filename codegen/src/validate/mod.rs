@@ -27,6 +27,7 @@ pub fn check(spec: &LoadedSpec) -> Result<(Capability, Diagnostics), Diagnostics
         vars: Vec::new(),
         var_index: HashMap::new(),
         broken_ops: Default::default(),
+        op_index: HashMap::new(),
     };
     let cap = c.run();
     if c.diags.has_errors() {
@@ -45,6 +46,8 @@ pub(crate) struct Checker<'a> {
     /// `namespace.operation` of operations already reported as invalid, so that calls to
     /// them do not add a second, misleading error.
     pub broken_ops: std::collections::HashSet<String>,
+    /// `namespace.operation` -> (client, operation) indexes, for `call:` lookups.
+    pub op_index: HashMap<String, (usize, usize)>,
 }
 
 impl Checker<'_> {
