@@ -87,6 +87,7 @@ peak=0
 read -r o_rps o_p50 o_p99 o_bad < <(load "http://127.0.0.1:$REST/v1/customers")
 kill $sampler 2>/dev/null || true
 peak=$(sort -n "$out/rss.log" | tail -1)
+first=$(sed -n 2p "$out/rss.log"); last=$(tail -2 "$out/rss.log" | head -1)
 read -r n_rps n_p50 n_p99 n_bad < <(load "http://127.0.0.1:$NGINX/api/v1/customers")
 
 echo "== MCP tools/call load" >&2
@@ -118,4 +119,5 @@ Added p99 over the stub: lago-customers $(awk -v a="$o_p99" -v b="$d_p99" 'BEGIN
 | start-up to listening | $startup_ms ms |
 | RSS idle | $((idle_rss / 1024)) MiB |
 | RSS peak under the REST load | $((peak / 1024)) MiB |
+| RSS 0.5 s into the load, and at its end | $((first / 1024)) MiB, $((last / 1024)) MiB |
 MD

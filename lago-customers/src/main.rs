@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lago_customers::{Clients, sandbox::Sandbox, surfaces};
-use naftiko_runtime::cli::{ClientArgs, ServeArgs, StdioArgs, explain, init_tracing};
+use naftiko_runtime::cli::{ClientArgs, ServeArgs, StdioArgs, explain, init_tracing, run};
 use naftiko_runtime::{Error, serve};
 
 #[global_allocator]
@@ -75,30 +75,19 @@ fn explain_lago(e: &Error) -> String {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Serve { args, sandbox } => {
-                let clients = clients(&args.client, sandbox).await?;
-                serve::run(surfaces(&clients), args.options()).await
+    run(
+        async {
+            match cli.command {
+                Command::Serve { args, sandbox } => {
+                    let clients = clients(&args.client, sandbox).await?;
+                    serve::run(surfaces(&clients), args.options()).await
+                }
+                Command::McpStdio { args, sandbox } => {
+                    let clients = clients(&args.client, sandbox).await?;
+                    serve::run_stdio(surfaces(&clients), args.server.as_deref()).await
+                }
             }
-            Command::McpStdio { args, sandbox } => {
-                let clients = clients(&args.client, sandbox).await?;
-                serve::run_stdio(surfaces(&clients), args.server.as_deref()).await
-            }
-        }
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {}", explain_lago(&e));
-            ExitCode::FAILURE
-        }
-    }
+        },
+        explain_lago,
+    )
 }

@@ -154,6 +154,28 @@ pub fn init_tracing() {
 pub fn main(build: impl FnOnce(&ClientArgs) -> Result<Surfaces, Error>) -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
+    run(
+        async move {
+            match cli.command {
+                Command::Serve(args) => {
+                    let surfaces = build(&args.client)?;
+                    crate::serve::run(surfaces, args.options()).await
+                }
+                Command::McpStdio(args) => {
+                    let surfaces = build(&args.client)?;
+                    crate::serve::run_stdio(surfaces, args.server.as_deref()).await
+                }
+            }
+        },
+        explain,
+    )
+}
+
+/// Runs `service` on a multi-threaded runtime; on failure prints `explain(error)` on one line.
+pub fn run(
+    service: impl std::future::Future<Output = Result<(), Error>>,
+    explain: impl Fn(&Error) -> String,
+) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -161,19 +183,7 @@ pub fn main(build: impl FnOnce(&ClientArgs) -> Result<Surfaces, Error>) -> ExitC
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async move {
-        match cli.command {
-            Command::Serve(args) => {
-                let surfaces = build(&args.client)?;
-                crate::serve::run(surfaces, args.options()).await
-            }
-            Command::McpStdio(args) => {
-                let surfaces = build(&args.client)?;
-                crate::serve::run_stdio(surfaces, args.server.as_deref()).await
-            }
-        }
-    });
-    match result {
+    match runtime.block_on(service) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", explain(&e));
