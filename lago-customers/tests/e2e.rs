@@ -485,3 +485,65 @@ fn missing_api_key_is_a_one_line_error() {
     assert!(last.contains("--sandbox"), "{err}");
     assert!(!err.contains("panicked"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_key_never_reaches_the_logs() {
+    let stub = RecordingStub::start().await.unwrap();
+    stub.respond(|r| match r.path.as_str() {
+        "/api/v1/customers" => Reply::json(401, json!({"status": 401, "error": "Unauthorized"})),
+        _ => Reply::json(503, json!({"status": 503})),
+    });
+    let base = format!("{}/api/v1", stub.url());
+    let log = std::env::temp_dir().join(format!("lago-log-{}.txt", std::process::id()));
+    let file = std::fs::File::create(&log).unwrap();
+    let (rest_port, mcp_port) = (
+        naftiko_runtime::testing::free_port(),
+        naftiko_runtime::testing::free_port(),
+    );
+    let rest = format!("127.0.0.1:{rest_port}");
+    let mcp = format!("127.0.0.1:{mcp_port}");
+    let key = "lago-key-8f3a9c-secret";
+    let mut svc = naftiko_runtime::testing::Service::start_logging_to(
+        std::path::Path::new(env!("CARGO_BIN_EXE_lago-customers")),
+        &[
+            "serve",
+            "--base-url",
+            &base,
+            "--rest-addr",
+            &rest,
+            "--mcp-addr",
+            &mcp,
+        ],
+        &[("LAGO_API_KEY", key), ("RUST_LOG", "trace")],
+        &[rest_port, mcp_port],
+        file.into(),
+    );
+    let http = reqwest::Client::new();
+    for path in [
+        "/v1/customers",
+        "/v1/customers/c-1",
+        "/v1/customers/c-1/portal-url",
+    ] {
+        let _ = http
+            .get(format!("http://{rest}{path}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let client = common::mcp_client(&format!("http://{mcp}/mcp"), None).await;
+    let _ = common::call(&client, "lago-list-all-customers", json!({})).await;
+    client.cancel().await.unwrap();
+    let _ = svc.0.kill();
+    let _ = svc.0.wait();
+    let logs = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert!(
+        logs.lines().count() > 10,
+        "trace logs were written:\n{logs}"
+    );
+    assert!(!logs.contains(key), "the API key leaked into the logs");
+    assert_eq!(
+        stub.requests()[0].header("authorization"),
+        Some(format!("Bearer {key}").as_str())
+    );
+}

@@ -192,11 +192,22 @@ impl Service {
         env: &[(&str, &str)],
         ports: &[u16],
     ) -> Service {
+        Self::start_logging_to(bin, args, env, ports, std::process::Stdio::inherit())
+    }
+
+    /// Like [`Service::start`], with the process's stderr (its logs) going to `stderr`.
+    pub fn start_logging_to(
+        bin: &std::path::Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        ports: &[u16],
+        stderr: std::process::Stdio,
+    ) -> Service {
         let mut cmd = std::process::Command::new(bin);
         cmd.args(args)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::inherit());
+            .stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
         }
