@@ -231,16 +231,80 @@ async fn stdio_transport() {
     let client = ().serve(transport).await.unwrap();
     let tools = client.list_all_tools().await.unwrap();
     assert_eq!(tools.len(), 9);
-    let r = client
-        .call_tool(rmcp::model::CallToolRequestParams::new(
-            "lago-list-all-customers",
-        ))
-        .await
-        .unwrap();
+    let call = |tool: &'static str, args: serde_json::Value| {
+        let mut p = rmcp::model::CallToolRequestParams::new(tool);
+        if let serde_json::Value::Object(m) = args {
+            p = p.with_arguments(m);
+        }
+        client.call_tool(p)
+    };
+    let r = call("lago-list-all-customers", json!({})).await.unwrap();
     assert_eq!(r.is_error, Some(false));
     assert_eq!(
         r.structured_content.unwrap()["customers"][0]["external_id"],
         "demo-customer"
     );
+    // Every tool over stdio, against the sandbox's demo data.
+    let demo = lago_customers::sandbox::DEMO_CUSTOMER;
+    let sub = lago_customers::sandbox::DEMO_SUBSCRIPTION;
+    let coupon = lago_customers::sandbox::DEMO_APPLIED_COUPON;
+    let ok_calls = [
+        (
+            "lago-create-customer",
+            json!({"body": {"customer": {"external_id": "stdio-1"}}}),
+            "customer",
+        ),
+        (
+            "lago-retrieve-customer",
+            json!({"external_id": demo}),
+            "customer",
+        ),
+        (
+            "lago-get-customer-portal-url",
+            json!({"external_customer_id": demo}),
+            "customer",
+        ),
+        (
+            "lago-generate-customer-payment-provider",
+            json!({"external_customer_id": demo}),
+            "customer",
+        ),
+        (
+            "lago-retrieve-customer-current-usage",
+            json!({"external_customer_id": demo, "external_subscription_id": sub}),
+            "customer_usage",
+        ),
+        (
+            "lago-retrieve-customer-past-usage",
+            json!({"external_customer_id": demo, "external_subscription_id": sub}),
+            "usage_periods",
+        ),
+        (
+            "lago-delete-applied-coupon",
+            json!({"external_customer_id": demo, "applied_coupon_id": coupon}),
+            "applied_coupon",
+        ),
+        (
+            "lago-delete-customer",
+            json!({"external_id": "stdio-1"}),
+            "customer",
+        ),
+    ];
+    for (tool, args, key) in ok_calls {
+        let r = call(tool, args).await.unwrap();
+        assert_eq!(r.is_error, Some(false), "{tool}");
+        assert!(!r.structured_content.unwrap()[key].is_null(), "{tool}");
+    }
+    // Error classes: Lago's error body, invalid arguments; an unknown tool is a protocol error.
+    let r = call("lago-retrieve-customer", json!({"external_id": "stdio-1"}))
+        .await
+        .unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert_eq!(r.structured_content.unwrap()["code"], "customer_not_found");
+    let r = call("lago-retrieve-customer", json!({"id": "x"}))
+        .await
+        .unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert!(call("nope", json!({})).await.is_err());
     client.cancel().await.unwrap();
 }
