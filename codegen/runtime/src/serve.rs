@@ -134,6 +134,10 @@ impl Bound {
         let mut tasks = Vec::new();
         for (listener, app) in self.listeners {
             let cancel = self.cancel.clone();
+            // Small JSON answers must not wait for Nagle's algorithm.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             tasks.push(tokio::spawn(async move {
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async move { cancel.cancelled().await })
