@@ -258,14 +258,8 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
     Ok(Bound {
         listeners,
         cancel,
-        drain: options.drain_or_default(),
+        drain: options.drain,
     })
-}
-
-impl ServeOptions {
-    fn drain_or_default(&self) -> Duration {
-        self.drain
-    }
 }
 
 /// Answers 503 (with `Retry-After: 1`) once `limit` requests are in flight, so overload
@@ -344,6 +338,3 @@ pub async fn run_stdio(surfaces: Surfaces, namespace: Option<&str>) -> Result<()
     tracing::info!(surface = %server.namespace, "MCP `{}` serving on stdio ({} tools)", server.namespace, server.tools);
     crate::mcp::serve_stdio(server.handler).await
 }
-
-/// Shared handle type used by embedders who keep a handler around.
-pub type SharedHandler = Arc<Handler>;

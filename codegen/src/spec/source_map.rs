@@ -205,21 +205,10 @@ impl SourceMap {
         self.lookup(path).map(|n| n.key.unwrap_or(n.value))
     }
 
-    /// Whether `path` is written in the document.
-    pub fn contains(&self, path: &YamlPath) -> bool {
-        self.walk(path).1 == path.0.len()
-    }
-
+    /// The deepest node along `path` (the node itself when it is written).
     fn lookup(&self, path: &YamlPath) -> Option<&Node> {
-        self.walk(path).0
-    }
-
-    /// The deepest node along `path`, and how many segments were matched.
-    fn walk(&self, path: &YamlPath) -> (Option<&Node>, usize) {
-        let Some(mut node) = self.nodes.first() else {
-            return (None, 0);
-        };
-        for (depth, seg) in path.0.iter().enumerate() {
+        let mut node = self.nodes.first()?;
+        for seg in &path.0 {
             let next = match (&node.children, seg) {
                 (Children::Map(entries), Seg::Key(k)) => entries
                     .iter()
@@ -231,10 +220,10 @@ impl SourceMap {
             };
             match next {
                 Some(i) => node = &self.nodes[i],
-                None => return (Some(node), depth),
+                None => return Some(node),
             }
         }
-        (Some(node), path.0.len())
+        Some(node)
     }
 }
 
