@@ -16,4 +16,5 @@ if [ -x "$PWD/target/conformance/node_modules/node/bin/node" ]; then
   export PATH="$PWD/target/conformance/node_modules/node/bin:$PATH"
 fi
 echo "prism $("$dir/node_modules/.bin/prism" --version)"
-PRISM="$dir/node_modules/.bin/prism" cargo test -p lago-customers --test prism -- --ignored
+# --workspace keeps the features of the test run, so nothing is rebuilt.
+PRISM="$dir/node_modules/.bin/prism" cargo test --workspace --test prism -- --ignored

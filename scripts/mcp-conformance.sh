@@ -33,11 +33,11 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 echo "== building lago-customers"
-cargo build --quiet -p lago-customers
+cargo build --quiet --workspace  # same features as the test run: no rebuild
 echo "== building the service of specs/conformance.yaml"
 fixture=$root/target/e2e/conformance-crate
 rm -rf "$fixture"
-cargo run --quiet -p naftiko-codegen -- new specs/conformance.yaml --out "$fixture" --name conformance-fixture >/dev/null
+target/debug/naftiko-codegen new specs/conformance.yaml --out "$fixture" --name conformance-fixture >/dev/null
 cp Cargo.lock "$fixture/"
 (cd "$fixture" && CARGO_TARGET_DIR=$root/target/e2e cargo build --quiet)
 
