@@ -27,6 +27,8 @@ fi
 echo "== building (release)" >&2
 cargo build -q --release -p lago-customers --example bench_stub
 cargo build -q --release -p lago-customers
+cp Cargo.lock bench/minproxy/Cargo.lock
+(cd bench/minproxy && CARGO_TARGET_DIR=$root/target/minproxy cargo build -q --release)
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$out/nginx.pid" ] && kill "$(cat "$out/nginx.pid")" 2>/dev/null || true; }
@@ -34,7 +36,7 @@ trap cleanup EXIT
 wait_port() { for _ in $(seq 1 500); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; echo "port $1 never opened" >&2; return 1; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
-STUB=4100 REST=4200 MCP=4300 NGINX=4500 PY=4400
+STUB=4100 REST=4200 MCP=4300 NGINX=4500 PY=4400 MIN=4600
 target/release/examples/bench_stub "127.0.0.1:$STUB" 2>/dev/null & pids+=($!)
 wait_port $STUB
 
@@ -63,6 +65,9 @@ NGINX
 nginx -c "$out/nginx.conf" -p "$out"
 wait_port $NGINX
 
+target/minproxy/release/bench-minproxy "127.0.0.1:$MIN" "http://127.0.0.1:$STUB/api/v1/customers" & pids+=($!)
+wait_port $MIN
+
 "$venv/bin/python" bench/py_mcp_server.py "http://127.0.0.1:$STUB/api/v1" $PY 2>"$out/py.log" & pids+=($!)
 wait_port $PY
 
@@ -89,6 +94,8 @@ kill $sampler 2>/dev/null || true
 peak=$(sort -n "$out/rss.log" | tail -1)
 first=$(sed -n 2p "$out/rss.log"); last=$(tail -2 "$out/rss.log" | head -1)
 read -r n_rps n_p50 n_p99 n_bad < <(load "http://127.0.0.1:$NGINX/api/v1/customers")
+read -r r_rps r_p50 r_p99 r_bad < <(load "http://127.0.0.1:$MIN/r")
+read -r h_rps h_p50 h_p99 h_bad < <(load "http://127.0.0.1:$MIN/h")
 
 echo "== MCP tools/call load" >&2
 read -r m_rps m_p50 m_p99 m_bad < <(load "http://127.0.0.1:$MCP/mcp" -s bench/mcp_call.lua)
@@ -104,6 +111,8 @@ $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo
 | stub directly | $d_rps | $d_p50 | $d_p99 | $d_bad | |
 | nginx proxy_pass | $n_rps | $n_p50 | $n_p99 | $n_bad | 1.00 |
 | lago-customers | $o_rps | $o_p50 | $o_p99 | $o_bad | $(awk -v a="$o_rps" -v b="$n_rps" 'BEGIN{printf "%.2f", a/b}') |
+| yardstick: bare axum + reqwest proxy | $r_rps | $r_p50 | $r_p99 | $r_bad | $(awk -v a="$r_rps" -v b="$n_rps" 'BEGIN{printf "%.2f", a/b}') |
+| yardstick: bare axum + hyper proxy | $h_rps | $h_p50 | $h_p99 | $h_bad | $(awk -v a="$h_rps" -v b="$n_rps" 'BEGIN{printf "%.2f", a/b}') |
 
 Added p99 over the stub: lago-customers $(awk -v a="$o_p99" -v b="$d_p99" 'BEGIN{printf "%.3f", a-b}') ms, nginx $(awk -v a="$n_p99" -v b="$d_p99" 'BEGIN{printf "%.3f", a-b}') ms.
 
