@@ -165,18 +165,7 @@ impl Checker<'_> {
     }
 
     fn client_auth(&mut self, auth: &Authentication, path: &YamlPath) -> Option<ClientAuth> {
-        let field = |c: &mut Self, v: &Option<String>, key: &str| -> Option<Template> {
-            match v {
-                Some(v) => c.env_template(v, &path.key(key)),
-                None => {
-                    c.error_key(
-                        path,
-                        format!("`{key}:` is required for this authentication"),
-                    );
-                    None
-                }
-            }
-        };
+        let field = |c: &mut Self, v: &Option<String>, key: &str| c.auth_field(v, path, key);
         Some(match auth {
             Authentication::Bearer(b) => ClientAuth::Bearer(field(self, &b.token, "token")?),
             Authentication::ApiKey(k) => {

@@ -161,16 +161,7 @@ impl Checker<'_> {
         path: &YamlPath,
     ) -> Option<InboundAuth> {
         let path = path.key("authentication");
-        let need = |c: &mut Self, v: &Option<String>, key: &str| match v {
-            Some(v) => c.env_template(v, &path.key(key)),
-            None => {
-                c.error_key(
-                    &path,
-                    format!("`{key}:` is required for this authentication"),
-                );
-                None
-            }
-        };
+        let need = |c: &mut Self, v: &Option<String>, key: &str| c.auth_field(v, &path, key);
         match auth.as_ref()? {
             Authentication::Bearer(b) => need(self, &b.token, "token").map(InboundAuth::Bearer),
             Authentication::ApiKey(k) => {

@@ -210,6 +210,25 @@ impl Checker<'_> {
         }
     }
 
+    /// A required field of an `authentication:` block at `auth`, parsed as a `binds` template.
+    pub fn auth_field(
+        &mut self,
+        value: &Option<String>,
+        auth: &YamlPath,
+        key: &str,
+    ) -> Option<ir::Template> {
+        match value {
+            Some(v) => self.env_template(v, &auth.key(key)),
+            None => {
+                self.error_key(
+                    auth,
+                    format!("`{key}:` is required for this authentication"),
+                );
+                None
+            }
+        }
+    }
+
     /// Parses a template that may only use `binds` variables (auth, base settings).
     pub fn env_template(&mut self, text: &str, path: &YamlPath) -> Option<ir::Template> {
         match expr::parse_template(text, |n| self.resolve_var(n)) {
