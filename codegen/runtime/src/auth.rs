@@ -2,7 +2,7 @@
 
 use axum::extract::Request;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 use subtle::ConstantTimeEq;
@@ -85,15 +85,8 @@ impl Inbound {
 
     /// The 401 answer for a request without the credential.
     pub fn reject(&self) -> Response {
-        let mut r = (
-            StatusCode::UNAUTHORIZED,
-            [(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            r#"{"status":401,"error":"Unauthorized","message":"missing or invalid credentials"}"#,
-        )
-            .into_response();
+        let mut r =
+            crate::rest::error_body(StatusCode::UNAUTHORIZED, "missing or invalid credentials");
         r.headers_mut()
             .insert(WWW_AUTHENTICATE, HeaderValue::from_static(self.challenge()));
         r

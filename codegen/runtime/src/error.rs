@@ -14,6 +14,9 @@ pub enum Error {
     /// The caller's input is invalid (missing, mistyped); no upstream call was made.
     #[error("{0}")]
     InvalidInput(String),
+    /// A request body of a media type the route does not take (REST only).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The client could not be configured (bad base URL, TLS setup).
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -48,6 +51,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Connect { .. } | Error::InvalidResponse { .. } => StatusCode::BAD_GATEWAY,
             Error::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Error::Upstream { status, .. } => *status,

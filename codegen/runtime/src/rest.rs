@@ -141,7 +141,7 @@ impl RestRequest {
             let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
             let essence = ct.split(';').next().unwrap_or("").trim();
             if essence != "application/json" && !essence.ends_with("+json") {
-                return Err(Error::InvalidInput(format!(
+                return Err(Error::UnsupportedMediaType(format!(
                     "unsupported media type `{essence}`: the body must be application/json"
                 )));
             }
@@ -182,9 +182,6 @@ pub fn error_response(e: Error) -> HttpResponse {
                 r.headers_mut().insert(CONTENT_TYPE, ct);
             }
             r
-        }
-        Error::InvalidInput(msg) if msg.starts_with("unsupported media type") => {
-            error_body(StatusCode::UNSUPPORTED_MEDIA_TYPE, &msg)
         }
         e => {
             let status = e.status();
