@@ -102,25 +102,13 @@ impl Inputs {
         args: Option<Map<String, Value>>,
     ) -> Result<Self, Error> {
         let mut args = args.unwrap_or_default();
-        let mut errors = Vec::new();
-        let mut inputs = Inputs::default();
-        for spec in specs {
+        let (inputs, mut errors) = Self::gather(specs, |spec| {
             let key = match spec.source {
                 Source::Arg(n) => n,
                 _ => spec.name,
             };
-            match args.remove(key) {
-                None | Some(Value::Null) => {
-                    if spec.required {
-                        errors.push(format!("missing required argument `{key}`"));
-                    }
-                }
-                Some(v) => match check(spec, Raw::Json(v)) {
-                    Ok(v) => inputs.values.push((spec.name, v)),
-                    Err(e) => errors.push(e),
-                },
-            }
-        }
+            Ok(args.remove(key).map(Raw::Json))
+        })?;
         for k in args.keys() {
             let known: Vec<&str> = specs.iter().map(|s| s.name).collect();
             errors.push(if known.is_empty() {
@@ -129,18 +117,23 @@ impl Inputs {
                 format!("unknown argument `{k}` (expected: {})", known.join(", "))
             });
         }
-        if errors.is_empty() {
-            Ok(inputs)
-        } else {
-            Err(Error::invalid(errors.join("; ")))
-        }
+        Self::finish(inputs, errors)
     }
 
     /// Checks raw values gathered from a request; `raw(spec)` yields each input, if present.
     pub(crate) fn collect(
         specs: &'static [InputSpec],
-        mut raw: impl FnMut(&InputSpec) -> Result<Option<Raw>, Error>,
+        raw: impl FnMut(&InputSpec) -> Result<Option<Raw>, Error>,
     ) -> Result<Self, Error> {
+        let (inputs, errors) = Self::gather(specs, raw)?;
+        Self::finish(inputs, errors)
+    }
+
+    /// Checks every input `raw` yields; returns the good ones and a message per bad one.
+    fn gather(
+        specs: &'static [InputSpec],
+        mut raw: impl FnMut(&InputSpec) -> Result<Option<Raw>, Error>,
+    ) -> Result<(Self, Vec<String>), Error> {
         let mut errors = Vec::new();
         let mut inputs = Inputs::default();
         for spec in specs {
@@ -159,6 +152,11 @@ impl Inputs {
                 },
             }
         }
+        Ok((inputs, errors))
+    }
+
+    /// All the errors in one message, or the inputs.
+    fn finish(inputs: Self, errors: Vec<String>) -> Result<Self, Error> {
         if errors.is_empty() {
             Ok(inputs)
         } else {
