@@ -72,12 +72,13 @@ impl RestRequest {
             .iter()
             .any(|s| matches!(s.source, Source::Body | Source::BodyPath(_)));
         let body = if needs_body { self.json_body()? } else { None };
-        let query: Vec<(String, String)> = self
-            .parts
-            .uri
-            .query()
-            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-            .unwrap_or_default();
+        // Decoded only for routes that read the query (most of a request's cost is elsewhere,
+        // but this one is per request and often unneeded).
+        let reads_query = specs.iter().any(|s| matches!(s.source, Source::Query(_)));
+        let query: Vec<(String, String)> = match self.parts.uri.query() {
+            Some(q) if reads_query => form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
+            _ => Vec::new(),
+        };
         Inputs::collect(specs, |spec| {
             Ok(match spec.source {
                 Source::Path(n) => self
