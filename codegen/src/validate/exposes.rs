@@ -379,14 +379,15 @@ impl Checker<'_> {
                 let declared = res
                     .input_parameters
                     .iter()
-                    .map(|p| (p, rpath.key("inputParameters")))
+                    .enumerate()
+                    .map(|(i, p)| (p, rpath.key("inputParameters").index(i)))
                     .chain(
                         op.input_parameters
                             .iter()
-                            .map(|p| (p, opath.key("inputParameters"))),
+                            .enumerate()
+                            .map(|(i, p)| (p, opath.key("inputParameters").index(i))),
                     );
-                for (k, (p, lpath)) in declared.enumerate() {
-                    let _ = k;
+                for (p, lpath) in declared {
                     let source = match p.location {
                         ExposedIn::Path => {
                             match route_params
