@@ -41,18 +41,48 @@ async fn via_hyper(State(p): State<Proxy>) -> axum::response::Response {
     }
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let listen = args.next().unwrap_or_else(|| "127.0.0.1:4600".into());
     let upstream = args.next().unwrap_or_else(|| "http://127.0.0.1:4100/api/v1/customers".into());
-    let reqwest = reqwest::Client::builder().tcp_nodelay(true).build().map_err(std::io::Error::other)?;
+    if let Ok(n) = std::env::var("PER_CORE") {
+        let n: usize = n.parse().unwrap_or(2);
+        let shared = std::env::var("SHARED").is_ok().then(|| reqwest::Client::builder().tcp_nodelay(true).build().unwrap());
+        let threads: Vec<_> = (0..n)
+            .map(|_| {
+                let (listen, upstream, shared) = (listen.clone(), upstream.clone(), shared.clone());
+                std::thread::spawn(move || {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap()
+                        .block_on(run(listen, upstream, true, shared))
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap()?;
+        }
+        return Ok(());
+    }
+    tokio::runtime::Runtime::new()?.block_on(run(listen, upstream, false, None))
+}
+
+async fn run(listen: String, upstream: String, reuse: bool, shared: Option<reqwest::Client>) -> std::io::Result<()> {
+    let reqwest = match shared { Some(c) => c, None => reqwest::Client::builder().tcp_nodelay(true).build().map_err(std::io::Error::other)? };
     let proxy = Proxy { upstream, reqwest, hyper: Client::builder(TokioExecutor::new()).build_http() };
     let app = Router::new()
         .route("/r", axum::routing::get(via_reqwest))
         .route("/h", axum::routing::get(via_hyper))
         .with_state(proxy);
-    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    let addr: std::net::SocketAddr = listen.parse().map_err(std::io::Error::other)?;
+    let sock = tokio::net::TcpSocket::new_v4()?;
+    sock.set_reuseaddr(true)?;
+    if reuse {
+        sock.set_reuseport(true)?;
+    }
+    sock.bind(addr)?;
+    let listener = sock.listen(1024)?;
     let listener = axum::serve::ListenerExt::tap_io(listener, |t| {
         let _ = t.set_nodelay(true);
     });

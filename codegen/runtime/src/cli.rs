@@ -79,6 +79,9 @@ pub struct ServeArgs {
     /// Requests handled at once per surface; more get 503.
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_concurrency: usize,
+    /// Threads serving requests, each with its own upstream connections (default: one per CPU).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: Option<u16>,
     #[command(flatten)]
     pub client: ClientArgs,
 }
@@ -102,6 +105,9 @@ impl ServeArgs {
                 .map(Secret::new),
             ..ServeOptions::default()
         };
+        if let Some(n) = self.workers {
+            o.workers = n.into();
+        }
         o.mcp.sessions = self.mcp_sessions;
         o.mcp.max_body = self.body_limit;
         o.mcp

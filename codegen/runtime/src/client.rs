@@ -2,7 +2,9 @@
 //! the spec, path segments that cannot escape, bounded response bodies.
 
 use std::fmt::{self, Write as _};
+use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -209,14 +211,29 @@ pub struct HttpClient {
 }
 
 struct Inner {
+    /// Tells this client's per-worker pools apart (see [`HttpClient::pool`]).
+    id: u64,
     namespace: &'static str,
     base: String,
     http: reqwest::Client,
+    /// Settings to build a pool per worker thread; `None` for a caller-supplied client.
+    connect_timeout: Option<Duration>,
     auth: Auth,
     fixed: Vec<(Loc, &'static str, String)>,
     timeout: Duration,
     max_body: usize,
     retry: RetryPolicy,
+}
+
+/// A keep-alive connection pool with the runtime's settings.
+fn build_pool(connect_timeout: Duration) -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .user_agent(concat!("naftiko-runtime/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Config(format!("HTTP client: {e}")))
 }
 
 impl fmt::Debug for HttpClient {
@@ -258,27 +275,52 @@ impl HttpClient {
                 )));
             }
         }
-        let http = match config.http {
-            Some(h) => h,
-            None => reqwest::Client::builder()
-                .connect_timeout(config.connect_timeout)
-                .pool_idle_timeout(Duration::from_secs(90))
-                .tcp_nodelay(true)
-                .user_agent(concat!("naftiko-runtime/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
+        let (http, connect_timeout) = match config.http {
+            Some(h) => (h, None),
+            None => (
+                build_pool(config.connect_timeout)?,
+                Some(config.connect_timeout),
+            ),
         };
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Ok(HttpClient {
             inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 namespace,
                 base,
                 http,
+                connect_timeout,
                 auth,
                 fixed,
                 timeout: config.timeout,
                 max_body: config.max_response_bytes,
                 retry: config.retry,
             }),
+        })
+    }
+
+    /// The connection pool for this call. On a serving worker thread (see `workers`) that
+    /// is the thread's own pool, so a request and its upstream connection stay on one
+    /// thread; elsewhere, the shared one.
+    fn pool(&self) -> reqwest::Client {
+        let inner = &*self.inner;
+        let Some(connect_timeout) = inner.connect_timeout else {
+            return inner.http.clone();
+        };
+        if !crate::workers::on_worker() {
+            return inner.http.clone();
+        }
+        thread_local! {
+            static POOLS: RefCell<Vec<(u64, reqwest::Client)>> = const { RefCell::new(Vec::new()) };
+        }
+        POOLS.with_borrow_mut(|pools| {
+            if let Some((_, c)) = pools.iter().find(|(id, _)| *id == inner.id) {
+                return c.clone();
+            }
+            // Building cannot fail where the shared pool was built; fall back if it does.
+            let c = build_pool(connect_timeout).unwrap_or_else(|_| inner.http.clone());
+            pools.push((inner.id, c.clone()));
+            c
         })
     }
 
@@ -458,8 +500,8 @@ impl HttpClient {
         digest: Option<String>,
     ) -> Result<reqwest::Response, Error> {
         let inner = &*self.inner;
-        let mut rb = inner
-            .http
+        let mut rb = self
+            .pool()
             .request(req.method.clone(), url)
             .timeout(inner.timeout)
             .headers(req.headers.clone());

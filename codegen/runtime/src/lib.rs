@@ -15,6 +15,7 @@ pub mod mcp;
 pub mod rest;
 pub mod serve;
 mod shape;
+mod workers;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -73,6 +73,9 @@ pub struct ServeOptions {
     pub drain: Duration,
     /// Requests handled at once per surface; more are shed with 503 rather than queued.
     pub max_concurrency: usize,
+    /// Threads serving requests, each with its own runtime and upstream connections
+    /// (default: one per CPU).
+    pub workers: usize,
 }
 
 impl Default for ServeOptions {
@@ -86,6 +89,7 @@ impl Default for ServeOptions {
             rest_token: None,
             drain: Duration::from_secs(30),
             max_concurrency: 1024,
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -113,6 +117,7 @@ pub struct Bound {
     listeners: Vec<(TcpListener, axum::Router)>,
     cancel: CancellationToken,
     drain: Duration,
+    workers: usize,
 }
 
 impl Bound {
@@ -130,39 +135,28 @@ impl Bound {
     }
 
     /// Serves until the token is cancelled; in-flight requests then get `drain` to finish.
+    ///
+    /// Requests are served by [`ServeOptions::workers`] threads, each running its own
+    /// single-threaded runtime (see `workers`); this future only accepts connections.
     pub async fn serve(self) -> Result<(), Error> {
-        let mut tasks = Vec::new();
-        for (listener, app) in self.listeners {
-            let cancel = self.cancel.clone();
-            // Small JSON answers must not wait for Nagle's algorithm.
-            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            tasks.push(tokio::spawn(async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move { cancel.cancelled().await })
-                    .await
-            }));
-        }
+        let done = crate::workers::spawn(self.listeners, self.workers, &self.cancel, self.drain)?;
         self.cancel.cancelled().await;
-        let all = futures_join(tasks);
-        if tokio::time::timeout(self.drain, all).await.is_err() {
+        let all = async {
+            for d in done {
+                let _ = d.await;
+            }
+        };
+        // Workers enforce the drain themselves; this bound is a backstop.
+        if tokio::time::timeout(self.drain + Duration::from_secs(1), all)
+            .await
+            .is_err()
+        {
             tracing::warn!(
                 "some requests were still running after {:?}; stopping",
                 self.drain
             );
         }
         Ok(())
-    }
-}
-
-async fn futures_join(tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>) {
-    for t in tasks {
-        match t.await {
-            Ok(Err(e)) => tracing::error!(error = %e, "server error"),
-            Err(e) => tracing::error!(error = %e, "server task failed"),
-            Ok(Ok(())) => {}
-        }
     }
 }
 
@@ -259,6 +253,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
         listeners,
         cancel,
         drain: options.drain,
+        workers: options.workers,
     })
 }
 
