@@ -1,10 +1,10 @@
 //! The HTTP client behind every generated client: one pooled `reqwest::Client`, auth from
 //! the spec, path segments that cannot escape, bounded response bodies.
 
-use std::fmt::{self, Write as _};
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::fmt::{self, Write as _};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -215,14 +215,37 @@ struct Inner {
     id: u64,
     namespace: &'static str,
     base: String,
+    /// `base`, parsed once: each call only sets its path and query, so the host is not
+    /// parsed (and IDNA-mapped) again per request.
+    base_url: reqwest::Url,
     http: reqwest::Client,
     /// Settings to build a pool per worker thread; `None` for a caller-supplied client.
     connect_timeout: Option<Duration>,
     auth: Auth,
+    /// The header `auth` adds to every call, built once (and checked at start-up).
+    auth_header: Option<(HeaderName, HeaderValue)>,
     fixed: Vec<(Loc, &'static str, String)>,
     timeout: Duration,
     max_body: usize,
     retry: RetryPolicy,
+}
+
+/// Clients that build a pool per worker thread, so that a worker builds its pools when it
+/// starts rather than on its first request (a pool loads the system's root certificates,
+/// which took 8 ms here: a latency spike on each worker's first call).
+static LIVE: Mutex<Vec<Weak<Inner>>> = Mutex::new(Vec::new());
+
+/// Builds this worker thread's pools for every live client (see `workers`).
+pub(crate) fn warm_worker_pools() {
+    let live: Vec<Arc<Inner>> = LIVE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
+    for inner in live {
+        HttpClient { inner }.pool();
+    }
 }
 
 /// A keep-alive connection pool with the runtime's settings.
@@ -234,6 +257,43 @@ fn build_pool(connect_timeout: Duration) -> Result<reqwest::Client, Error> {
         .user_agent(concat!("naftiko-runtime/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| Error::Config(format!("HTTP client: {e}")))
+}
+
+/// The header that outbound `auth` adds to every call, marked sensitive so that it is
+/// never printed; `None` for no auth, a query key, or digest (answered per challenge).
+fn auth_header(auth: &Auth) -> Result<Option<(HeaderName, HeaderValue)>, Error> {
+    let (name, value, what) = match auth {
+        Auth::Bearer(t) => (
+            AUTHORIZATION,
+            format!("Bearer {}", t.expose()),
+            "the bearer token",
+        ),
+        Auth::ApiKey {
+            name,
+            value,
+            in_query: false,
+        } => (
+            HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::Config(format!("invalid API key header name `{name}`")))?,
+            value.expose().to_owned(),
+            "the API key",
+        ),
+        Auth::Basic { username, password } => {
+            use base64::Engine as _;
+            let pair = format!("{username}:{}", password.expose());
+            let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+            (
+                AUTHORIZATION,
+                format!("Basic {encoded}"),
+                "the basic credentials",
+            )
+        }
+        _ => return Ok(None),
+    };
+    let mut value = HeaderValue::from_str(&value)
+        .map_err(|_| Error::Config(format!("{what} holds characters not allowed in a header")))?;
+    value.set_sensitive(true);
+    Ok(Some((name, value)))
 }
 
 impl fmt::Debug for HttpClient {
@@ -267,14 +327,15 @@ impl HttpClient {
             .unwrap_or(base_uri)
             .trim_end_matches('/')
             .to_owned();
-        match reqwest::Url::parse(&base) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {}
+        let base_url = match reqwest::Url::parse(&base) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => u,
             _ => {
                 return Err(Error::Config(format!(
                     "base URL `{base}` of `{namespace}` must be an http(s) URL without a query"
                 )));
             }
-        }
+        };
+        let auth_header = auth_header(&auth)?;
         let (http, connect_timeout) = match config.http {
             Some(h) => (h, None),
             None => (
@@ -283,20 +344,28 @@ impl HttpClient {
             ),
         };
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
-        Ok(HttpClient {
+        let client = HttpClient {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 namespace,
                 base,
+                base_url,
                 http,
                 connect_timeout,
                 auth,
+                auth_header,
                 fixed,
                 timeout: config.timeout,
                 max_body: config.max_response_bytes,
                 retry: config.retry,
             }),
-        })
+        };
+        if client.inner.connect_timeout.is_some() {
+            let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+            live.retain(|c| c.strong_count() > 0);
+            live.push(Arc::downgrade(&client.inner));
+        }
+        Ok(client)
     }
 
     /// The connection pool for this call. On a serving worker thread (see `workers`) that
@@ -373,14 +442,7 @@ impl HttpClient {
         {
             push_pair(&mut req.query, name, value.expose());
         }
-        let mut url =
-            String::with_capacity(inner.base.len() + req.path.len() + req.query.len() + 1);
-        url.push_str(&inner.base);
-        url.push_str(&req.path);
-        if !req.query.is_empty() {
-            url.push('?');
-            url.push_str(&req.query);
-        }
+        let url = self.url(&req);
         if !req.cookies.is_empty() {
             let v = HeaderValue::from_str(&req.cookies)
                 .map_err(|_| Error::invalid("invalid cookie value"))?;
@@ -451,11 +513,26 @@ impl HttpClient {
         }
     }
 
+    /// The call's URL: the base with the call's path appended and its query.
+    fn url(&self, req: &Request) -> reqwest::Url {
+        let base = &self.inner.base_url;
+        let mut url = base.clone();
+        let base_path = base.path().trim_end_matches('/');
+        let mut path = String::with_capacity(base_path.len() + req.path.len());
+        path.push_str(base_path);
+        path.push_str(&req.path);
+        url.set_path(&path);
+        if !req.query.is_empty() {
+            url.set_query(Some(&req.query));
+        }
+        url
+    }
+
     /// One attempt, answering a digest challenge once when the spec asks for digest auth.
     async fn authenticated_attempt(
         &self,
         req: &Request,
-        url: &str,
+        url: &reqwest::Url,
     ) -> Result<reqwest::Response, Error> {
         let resp = self.attempt(req, url, None).await?;
         let Auth::Digest { username, password } = &self.inner.auth else {
@@ -496,43 +573,19 @@ impl HttpClient {
     async fn attempt(
         &self,
         req: &Request,
-        url: &str,
+        url: &reqwest::Url,
         digest: Option<String>,
     ) -> Result<reqwest::Response, Error> {
         let inner = &*self.inner;
         let mut rb = self
             .pool()
-            .request(req.method.clone(), url)
-            .timeout(inner.timeout)
-            .headers(req.headers.clone());
-        match &inner.auth {
-            Auth::Bearer(t) => {
-                let mut v =
-                    HeaderValue::from_str(&format!("Bearer {}", t.expose())).map_err(|_| {
-                        Error::Config(
-                            "the bearer token holds characters not allowed in a header".into(),
-                        )
-                    })?;
-                v.set_sensitive(true);
-                rb = rb.header(AUTHORIZATION, v);
-            }
-            Auth::ApiKey {
-                name,
-                value,
-                in_query: false,
-            } => {
-                let n = HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|_| Error::Config(format!("invalid header name `{name}`")))?;
-                let mut v = HeaderValue::from_str(value.expose()).map_err(|_| {
-                    Error::Config("the API key holds characters not allowed in a header".into())
-                })?;
-                v.set_sensitive(true);
-                rb = rb.header(n, v);
-            }
-            Auth::Basic { username, password } => {
-                rb = rb.basic_auth(username, Some(password.expose()))
-            }
-            _ => {}
+            .request(req.method.clone(), url.clone())
+            .timeout(inner.timeout);
+        if !req.headers.is_empty() {
+            rb = rb.headers(req.headers.clone());
+        }
+        if let Some((name, value)) = &inner.auth_header {
+            rb = rb.header(name, value.clone());
         }
         if let Some(d) = digest {
             let mut v = HeaderValue::from_str(&d)
@@ -551,16 +604,25 @@ impl HttpClient {
         if resp.content_length().is_some_and(|n| n as usize > max) {
             return Err(self.too_large(req));
         }
-        let mut buf = BytesMut::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| self.transport_error(req, e))?
-        {
-            if buf.len() + chunk.len() > max {
+        let mut next = async || resp.chunk().await.map_err(|e| self.transport_error(req, e));
+        let Some(first) = next().await? else {
+            return Ok(Bytes::new());
+        };
+        if first.len() > max {
+            return Err(self.too_large(req));
+        }
+        // A body that arrives in one piece (the usual small JSON answer) is not copied.
+        let Some(second) = next().await? else {
+            return Ok(first);
+        };
+        let mut buf = BytesMut::from(first);
+        let mut chunk = Some(second);
+        while let Some(c) = chunk {
+            if buf.len() + c.len() > max {
                 return Err(self.too_large(req));
             }
-            buf.extend_from_slice(&chunk);
+            buf.extend_from_slice(&c);
+            chunk = next().await?;
         }
         Ok(buf.freeze())
     }

@@ -15,9 +15,9 @@ pub mod mcp;
 pub mod rest;
 pub mod serve;
 mod shape;
-mod workers;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod workers;
 
 use std::fmt;
 use std::future::Future;

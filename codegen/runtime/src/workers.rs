@@ -107,6 +107,7 @@ fn worker(
         .build()
         .map_err(|e| Error::Config(format!("worker {index}: cannot start a runtime: {e}")))?;
     ON_WORKER.with(|w| w.set(true));
+    crate::client::warm_worker_pools();
     runtime.block_on(async move {
         let mut servers = tokio::task::JoinSet::new();
         for (listener, app) in apps {
