@@ -93,7 +93,7 @@ load() {
     /Non-2xx/ {bad+=$NF} /Socket errors/ {bad+=1}
     /bad_responses/ {bad+=$2}
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-    END { printf "%.0f %.3f %.3f %d %.1f\n", rps, ms(p50), ms(p99), bad, rps > 0 ? ticks / hz * 1e6 / (rps * secs) : 0 }' "$log"
+    END { printf "%.0f %.3f %.3f %d %.1f\n", rps, ms(p50), ms(p99), bad, (rps > 0 ? ticks / hz * 1e6 / (rps * secs) : 0) }' "$log"
 }
 # The run with the median requests/s of a file of load() lines.
 median() { sort -n "$1" | awk '{l[NR]=$0} END {print l[int((NR + 1) / 2)]}'; }

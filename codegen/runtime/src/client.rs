@@ -456,7 +456,12 @@ impl HttpClient {
         let policy = &inner.retry;
         let mut attempt = 1;
         let mut resp = loop {
-            let result = self.authenticated_attempt(&req, &url).await;
+            // The digest exchange is rare and its future large: boxed, it does not make every
+            // call's future (moved by value through axum and hyper) larger.
+            let result = match inner.auth {
+                Auth::Digest { .. } => Box::pin(self.digest_attempt(&req, &url)).await,
+                _ => self.attempt(&req, &url, None).await,
+            };
             let wait = match &result {
                 Err(Error::Connect { .. }) => Some(policy.backoff(attempt)),
                 Ok(r) if matches!(r.status().as_u16(), 429 | 502 | 503 | 504) => {
@@ -528,8 +533,8 @@ impl HttpClient {
         url
     }
 
-    /// One attempt, answering a digest challenge once when the spec asks for digest auth.
-    async fn authenticated_attempt(
+    /// One attempt that answers a digest challenge once.
+    async fn digest_attempt(
         &self,
         req: &Request,
         url: &reqwest::Url,
