@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 suite_version=0.1.16
-dir=$root/target/conformance
+target=${CARGO_TARGET_DIR:-$root/target}
+dir=$target/conformance
 mkdir -p "$dir"
 
 if [ ! -x "$dir/node_modules/node/bin/node" ] || [ ! -f "$dir/node_modules/@modelcontextprotocol/conformance/dist/index.js" ]; then
@@ -35,11 +36,11 @@ trap cleanup EXIT
 echo "== building lago-customers"
 cargo build --quiet --workspace  # same features as the test run: no rebuild
 echo "== building the service of specs/conformance.yaml"
-fixture=$root/target/e2e/conformance-crate
+fixture=$target/e2e/conformance-crate
 rm -rf "$fixture"
-target/debug/naftiko-codegen new specs/conformance.yaml --out "$fixture" --name conformance-fixture >/dev/null
+"$target/debug/naftiko-codegen" new specs/conformance.yaml --out "$fixture" --name conformance-fixture >/dev/null
 cp Cargo.lock "$fixture/"
-(cd "$fixture" && CARGO_TARGET_DIR=$root/target/e2e cargo build --quiet)
+(cd "$fixture" && CARGO_TARGET_DIR=$target/e2e cargo build --quiet)
 
 failed=0
 run() {
@@ -52,7 +53,7 @@ run() {
 }
 
 rest=$(free_port); mcp=$(free_port)
-RUST_LOG=warn target/debug/lago-customers serve --sandbox --rest-addr "127.0.0.1:$rest" --mcp-addr "127.0.0.1:$mcp" &
+RUST_LOG=warn "$target/debug/lago-customers" serve --sandbox --rest-addr "127.0.0.1:$rest" --mcp-addr "127.0.0.1:$mcp" &
 pids+=($!)
 wait_port "$mcp"
 for scenario in server-initialize ping tools-list dns-rebinding-protection; do
@@ -60,7 +61,7 @@ for scenario in server-initialize ping tools-list dns-rebinding-protection; do
 done
 
 fixture_port=$(free_port); closed=$(free_port)
-RUST_LOG=error "$root/target/e2e/debug/conformance-fixture" serve --mcp-addr "127.0.0.1:$fixture_port" \
+RUST_LOG=error "$target/e2e/debug/conformance-fixture" serve --mcp-addr "127.0.0.1:$fixture_port" \
   --base-url "http://127.0.0.1:$closed" --connect-timeout 2 &
 pids+=($!)
 wait_port "$fixture_port"

@@ -23,6 +23,42 @@ pub struct Capability {
     pub sources: Vec<PathBuf>,
 }
 
+/// One exposed surface, as tools outside the generator see it (`check`, the engine-case runner).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurfaceInfo {
+    /// `rest`, `mcp`, `skill` or `control`.
+    pub kind: &'static str,
+    pub namespace: String,
+    /// The port declared in the spec (`None` for stdio).
+    pub port: Option<u16>,
+    /// An MCP server declared with `transport: stdio`.
+    pub stdio: bool,
+}
+
+impl Capability {
+    /// Every exposed surface, in the order of the spec's kinds (REST, then MCP).
+    pub fn surfaces(&self) -> Vec<SurfaceInfo> {
+        let rest = self.rest.iter().map(|r| SurfaceInfo {
+            kind: "rest",
+            namespace: r.namespace.clone(),
+            port: Some(r.port),
+            stdio: false,
+        });
+        let mcp = self.mcp.iter().map(|m| SurfaceInfo {
+            kind: "mcp",
+            namespace: m.namespace.clone(),
+            port: m.port,
+            stdio: m.transport == Transport::Stdio,
+        });
+        rest.chain(mcp).collect()
+    }
+
+    /// The namespaces of the consumed APIs, in spec order.
+    pub fn client_namespaces(&self) -> Vec<String> {
+        self.clients.iter().map(|c| c.namespace.clone()).collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Var {
     /// The variable name (`LAGO_API_KEY`); also the environment variable read at run time.

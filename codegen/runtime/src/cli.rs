@@ -58,6 +58,9 @@ pub struct ServeArgs {
     /// Address of the MCP server (default: 127.0.0.1 and the spec's port).
     #[arg(long, value_name = "ADDR")]
     pub mcp_addr: Option<SocketAddr>,
+    /// Address of one surface, by its namespace (`shipyard-tools=0.0.0.0:3001`); repeatable.
+    #[arg(long = "listen", value_name = "NAMESPACE=ADDR", value_parser = parse_listen)]
+    pub listen: Vec<(String, SocketAddr)>,
     /// A bearer token MCP callers must present.
     #[arg(long, env = "MCP_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     pub mcp_token: Option<String>,
@@ -91,6 +94,7 @@ impl ServeArgs {
         let mut o = ServeOptions {
             rest_addr: self.rest_addr,
             mcp_addr: self.mcp_addr,
+            listen: self.listen.clone(),
             body_limit: self.body_limit,
             max_concurrency: self.max_concurrency,
             mcp_token: self
@@ -118,6 +122,17 @@ impl ServeArgs {
             .extend(self.allowed_origins.iter().cloned());
         o
     }
+}
+
+/// `NAMESPACE=ADDR` of `--listen`.
+fn parse_listen(s: &str) -> Result<(String, SocketAddr), String> {
+    let (ns, addr) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected NAMESPACE=ADDR"))?;
+    let addr = addr
+        .parse()
+        .map_err(|e| format!("`{addr}` is not an address like 127.0.0.1:8080: {e}"))?;
+    Ok((ns.to_owned(), addr))
 }
 
 /// Flags of `mcp-stdio`.
@@ -158,7 +173,16 @@ pub fn init_tracing() {
 
 /// The `main` of a generated service: `build` makes the surfaces from the client settings.
 pub fn main(build: impl FnOnce(&ClientArgs) -> Result<Surfaces, Error>) -> ExitCode {
-    let cli = Cli::parse();
+    main_from(std::env::args_os(), build)
+}
+
+/// Like [`main`], with the command line given (the first item is the program name).
+pub fn main_from<I, T>(args: I, build: impl FnOnce(&ClientArgs) -> Result<Surfaces, Error>) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::parse_from(args);
     init_tracing();
     run(
         async move {

@@ -61,6 +61,8 @@ pub struct ServeOptions {
     pub rest_addr: Option<SocketAddr>,
     /// Overrides the MCP address.
     pub mcp_addr: Option<SocketAddr>,
+    /// Addresses by surface namespace; they win over `rest_addr`, `mcp_addr` and the spec.
+    pub listen: Vec<(String, SocketAddr)>,
     /// Largest REST request body.
     pub body_limit: usize,
     /// Streamable HTTP settings.
@@ -83,6 +85,7 @@ impl Default for ServeOptions {
         ServeOptions {
             rest_addr: None,
             mcp_addr: None,
+            listen: Vec::new(),
             body_limit: crate::rest::DEFAULT_BODY_LIMIT,
             mcp: HttpOptions::default(),
             mcp_token: None,
@@ -91,6 +94,19 @@ impl Default for ServeOptions {
             max_concurrency: 1024,
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
+    }
+}
+
+impl ServeOptions {
+    /// The address the surface `namespace` listens on, when one is set: a `listen` entry
+    /// for it, else `fallback` (the `--rest-addr` / `--mcp-addr` override).
+    fn addr_of(&self, namespace: &str, fallback: Option<SocketAddr>) -> Option<SocketAddr> {
+        self.listen
+            .iter()
+            .rev()
+            .find(|(ns, _)| ns == namespace)
+            .map(|(_, a)| *a)
+            .or(fallback)
     }
 }
 
@@ -176,7 +192,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
     }
     for r in surfaces.rest {
         let listener = bind(
-            options.rest_addr,
+            options.addr_of(r.namespace, options.rest_addr),
             r.address,
             r.port,
             &format!("REST `{}`", r.namespace),
@@ -207,7 +223,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
         }
         let port = m.port.unwrap_or(0);
         let listener = bind(
-            options.mcp_addr,
+            options.addr_of(m.namespace, options.mcp_addr),
             m.address,
             port,
             &format!("MCP `{}`", m.namespace),

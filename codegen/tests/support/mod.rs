@@ -14,9 +14,13 @@ pub fn root() -> PathBuf {
 }
 
 /// A target directory for crates built by tests, kept apart from the workspace's own
-/// (cargo holds that one's lock while tests build) and shared between test runs.
+/// (cargo holds that one's lock while tests build) and shared between test runs; under
+/// `$CARGO_TARGET_DIR` when it is set.
 pub fn e2e_target() -> PathBuf {
-    root().join("target").join("e2e")
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    target.join("e2e")
 }
 
 /// Runs `cargo <args>` in `dir` with the e2e target directory; panics with its output on failure.

@@ -2,8 +2,6 @@
 
 #![allow(dead_code)]
 
-pub mod openapi;
-
 use naftiko_runtime::testing::{Service, free_port};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,

@@ -4,27 +4,85 @@
 //!
 //! Needs Prism: `scripts/lago-acceptance.sh` installs it and runs this test.
 
-mod common;
-
 use std::time::Duration;
 
-use common::openapi::{OpenApi, assert_valid};
+use naftiko_conformance::{OpenApi, assert_valid};
 use naftiko_runtime::testing::{Service, free_port};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
+};
+use rmcp::service::RunningService;
+use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
+
+/// The generated Lago service, served in this process against `base`.
+struct Lago {
+    rest: String,
+    mcp: String,
+}
+
+async fn start_lago(base: &str) -> Lago {
+    let config = naftiko_runtime::client::ClientConfig::default()
+        .base_url(base)
+        .with_var("LAGO_API_KEY", "test-key");
+    let clients = lago_customers::Clients::with_config(|_| config.clone()).unwrap();
+    let (rest_port, mcp_port) = (free_port(), free_port());
+    let options = naftiko_runtime::serve::ServeOptions {
+        rest_addr: Some(format!("127.0.0.1:{rest_port}").parse().unwrap()),
+        mcp_addr: Some(format!("127.0.0.1:{mcp_port}").parse().unwrap()),
+        ..Default::default()
+    };
+    let bound = naftiko_runtime::serve::bind_all(lago_customers::surfaces(&clients), &options)
+        .await
+        .unwrap();
+    tokio::spawn(bound.serve());
+    Lago {
+        rest: format!("http://127.0.0.1:{rest_port}"),
+        mcp: format!("http://127.0.0.1:{mcp_port}/mcp"),
+    }
+}
+
+async fn mcp_client(url: &str) -> RunningService<RoleClient, ClientConfig> {
+    let info = ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("prism-test", "1"),
+    );
+    let transport = rmcp::transport::StreamableHttpClientTransport::from_uri(url.to_owned());
+    info.serve(transport).await.expect("MCP client connects")
+}
+
+async fn call(
+    client: &RunningService<RoleClient, ClientConfig>,
+    tool: &str,
+    args: Value,
+) -> CallToolResult {
+    let mut params = CallToolRequestParams::new(tool.to_owned());
+    if let Value::Object(map) = args {
+        params = params.with_arguments(map);
+    }
+    client.call_tool(params).await.expect("tools/call answers")
+}
+
+fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .first()
+        .and_then(|c| c.as_text())
+        .map(|t| t.text.clone())
+        .unwrap_or_default()
+}
 
 /// Starts Prism on Lago's document; returns it and its port.
 fn prism() -> (Service, u16) {
     let bin = std::env::var("PRISM")
         .expect("set PRISM to the prism binary (scripts/lago-acceptance.sh does)");
     let port = free_port();
-    let spec = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/lago/openapi.yaml"
-    );
+    let spec = OpenApi::path();
+    let spec = spec.to_string_lossy();
     let port_s = port.to_string();
     let service = Service::start(
         std::path::Path::new(&bin),
-        &["mock", spec, "-h", "127.0.0.1", "-p", &port_s],
+        &["mock", &spec, "-h", "127.0.0.1", "-p", &port_s],
         &[],
         &[port],
     );
@@ -38,7 +96,7 @@ fn prism() -> (Service, u16) {
 async fn prism_accepts_every_call_and_answers_lagos_shapes() {
     let (_prism, port) = prism();
     let base = format!("http://127.0.0.1:{port}");
-    let svc = common::start(&["--base-url", &base]);
+    let svc = start_lago(&base).await;
     let api = OpenApi::load();
     let http = reqwest::Client::new();
     let create = json!({"customer": {"external_id": "acme-1", "name": "Acme", "currency": "EUR"}});
@@ -107,7 +165,7 @@ async fn prism_accepts_every_call_and_answers_lagos_shapes() {
         );
     }
 
-    let client = common::mcp_client(&svc.mcp, None).await;
+    let client = mcp_client(&svc.mcp).await;
     let tools = [
         (
             "lago-create-customer",
@@ -160,8 +218,8 @@ async fn prism_accepts_every_call_and_answers_lagos_shapes() {
         ),
     ];
     for (tool, args, method, template) in &tools {
-        let r = common::call(&client, tool, args.clone()).await;
-        assert_eq!(r.is_error, Some(false), "{tool}: {}", common::text(&r));
+        let r = call(&client, tool, args.clone()).await;
+        assert_eq!(r.is_error, Some(false), "{tool}: {}", text(&r));
         let value = r.structured_content.clone().expect("structured content");
         assert_valid(&api.validator(method, template, 200), &value, tool);
     }
@@ -182,7 +240,7 @@ async fn prism_accepts_every_call_and_answers_lagos_shapes() {
         &value,
         "422 over REST",
     );
-    let r = common::call(&client, "lago-create-customer", json!({"body": invalid})).await;
+    let r = call(&client, "lago-create-customer", json!({"body": invalid})).await;
     assert_eq!(r.is_error, Some(true));
     assert_eq!(r.structured_content, Some(value));
     client.cancel().await.unwrap();
