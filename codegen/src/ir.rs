@@ -1,12 +1,13 @@
 //! The checked model: everything the emitters need, resolved and validated.
 //!
-//! Names are resolved (a `call:` points at an operation by index), every operation
-//! parameter is bound (explicitly by `with:` or implicitly by name), and Rust identifiers
-//! are chosen. Emitters only read this; they never look at the YAML again.
+//! Names are resolved (a `call:` points at an operation by index, a `ref:` at a function),
+//! every operation parameter is bound (explicitly by `with:` or implicitly by name), step
+//! references are resolved and ordered, and Rust identifiers are chosen. Nothing here says
+//! which grammar the spec was written in; emitters only read this, never the YAML.
 
 use std::path::PathBuf;
 
-pub use crate::spec::model::{Method, ParamType, Placement, Transport};
+pub use crate::spec::model::{Method, OutputType, ParamType, Placement, Role, Transport};
 
 #[derive(Debug)]
 pub struct Capability {
@@ -14,11 +15,14 @@ pub struct Capability {
     pub name: String,
     pub label: Option<String>,
     pub description: Option<String>,
-    /// Variables from `binds`, read from the environment at run time.
+    /// Variables from `binds`, resolved at run time (never at build time).
     pub vars: Vec<Var>,
     pub clients: Vec<Client>,
+    /// Aggregate functions, callable from tools and routes (`ref`).
+    pub functions: Vec<Function>,
     pub rest: Vec<RestServer>,
     pub mcp: Vec<McpServer>,
+    pub skills: Vec<SkillServer>,
     /// Every file the spec was read from, for `cargo::rerun-if-changed`.
     pub sources: Vec<PathBuf>,
 }
@@ -36,7 +40,7 @@ pub struct SurfaceInfo {
 }
 
 impl Capability {
-    /// Every exposed surface, in the order of the spec's kinds (REST, then MCP).
+    /// Every exposed surface: REST adapters, MCP servers, then skill catalogues.
     pub fn surfaces(&self) -> Vec<SurfaceInfo> {
         let rest = self.rest.iter().map(|r| SurfaceInfo {
             kind: "rest",
@@ -50,7 +54,13 @@ impl Capability {
             port: m.port,
             stdio: m.transport == Transport::Stdio,
         });
-        rest.chain(mcp).collect()
+        let skill = self.skills.iter().map(|s| SurfaceInfo {
+            kind: "skill",
+            namespace: s.namespace.clone(),
+            port: Some(s.port),
+            stdio: false,
+        });
+        rest.chain(mcp).chain(skill).collect()
     }
 
     /// The namespaces of the consumed APIs, in spec order.
@@ -59,25 +69,38 @@ impl Capability {
     }
 }
 
+/// A variable of `binds`.
 #[derive(Debug, Clone)]
 pub struct Var {
-    /// The variable name (`LAGO_API_KEY`); also the environment variable read at run time.
+    /// The name templates use (`{{REGISTRY_TOKEN}}`).
     pub name: String,
     pub namespace: String,
     pub description: Option<String>,
+    pub source: VarSource,
 }
 
-/// A string built at run time from literals, environment variables and inputs.
+/// Where a variable's value is read at run time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VarSource {
+    /// The environment variable of this name.
+    Env(String),
+    /// A top-level key of a YAML or JSON file (`file:///./shared/secrets.yaml`).
+    File { location: String, key: String },
+}
+
+/// A string built at run time from literals, variables and inputs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template(pub Vec<Part>);
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Part {
     Lit(String),
-    /// A `binds` variable, read from the environment.
+    /// A `binds` variable.
     Env(String),
     /// An input of the operation (consumed side) or of the tool/route (exposed side).
     Input(String),
+    /// A value in an earlier step's output (`{{get-ship.imo_number}}`).
+    Step(StepRef),
 }
 
 impl Template {
@@ -94,6 +117,18 @@ impl Template {
             _ => None,
         })
     }
+    pub fn vars(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().filter_map(|p| match p {
+            Part::Env(n) => Some(n.as_str()),
+            _ => None,
+        })
+    }
+    pub fn steps(&self) -> impl Iterator<Item = &StepRef> {
+        self.0.iter().filter_map(|p| match p {
+            Part::Step(s) => Some(s),
+            _ => None,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -103,11 +138,66 @@ pub struct Client {
     pub module: String,
     pub label: Option<String>,
     pub description: Option<String>,
-    pub base_uri: String,
+    /// The base URI; a template when it holds `binds` variables (rendered at start-up).
+    pub base_uri: Template,
     pub auth: Option<ClientAuth>,
     /// Fixed parameters sent with every call (consumes-level `inputParameters` with a value).
     pub fixed: Vec<Fixed>,
     pub ops: Vec<Operation>,
+}
+
+impl Client {
+    /// The base URI as written, for docs and messages.
+    pub fn base_uri_text(&self) -> String {
+        template_text(&self.base_uri)
+    }
+    /// The `binds` variables its operations read at call time (in paths, parameters, bodies).
+    pub fn call_vars(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for op in &self.ops {
+            out.extend(op.fixed.iter().flat_map(|f| f.value.vars()));
+            out.extend(op.path.iter().filter_map(|p| match p {
+                PathPart::Env(v) => Some(v.as_str()),
+                _ => None,
+            }));
+            match &op.body {
+                Some(Body::JsonTemplate(t)) | Some(Body::Text { template: t, .. }) => {
+                    out.extend(t.vars())
+                }
+                Some(Body::Form(fields)) => out.extend(fields.iter().flat_map(|(_, t)| t.vars())),
+                _ => {}
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Every `binds` variable this client reads.
+    pub fn vars(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.base_uri.vars().collect();
+        if let Some(a) = &self.auth {
+            out.extend(a.templates().into_iter().flat_map(Template::vars));
+        }
+        for f in &self.fixed {
+            out.extend(f.value.vars());
+        }
+        out.extend(self.call_vars());
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// A template as it was written: `{{name}}` for each placeholder.
+pub fn template_text(t: &Template) -> String {
+    t.0.iter()
+        .map(|p| match p {
+            Part::Lit(l) => l.clone(),
+            Part::Env(v) | Part::Input(v) => format!("{{{{{v}}}}}"),
+            Part::Step(s) => format!("{{{{{}}}}}", s.display()),
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +216,19 @@ pub enum ClientAuth {
         username: Template,
         password: Template,
     },
+}
+
+impl ClientAuth {
+    pub fn templates(&self) -> Vec<&Template> {
+        match self {
+            ClientAuth::Bearer(t) => vec![t],
+            ClientAuth::ApiKey { value, .. } => vec![value],
+            ClientAuth::Basic { username, password }
+            | ClientAuth::Digest { username, password } => {
+                vec![username, password]
+            }
+        }
+    }
 }
 
 /// Where a parameter goes in the upstream request.
@@ -186,6 +289,34 @@ pub enum Body {
     Form(Vec<(String, Template)>),
 }
 
+/// How an upstream answer is read before mappings apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Format {
+    /// The `outputRawFormat` label, lower case (`json`, `xml`, `csv`, ...).
+    pub label: String,
+    /// The format-specific `outputSchema` (a CSS selector, a heading prefix, a schema file).
+    pub schema: Option<String>,
+}
+
+impl Format {
+    pub fn json() -> Self {
+        Format {
+            label: "json".into(),
+            schema: None,
+        }
+    }
+    pub fn is_json(&self) -> bool {
+        self.label == "json"
+    }
+}
+
+/// A field a consumed operation's `outputParameters` project out of its answer (step mode).
+#[derive(Debug, Clone)]
+pub struct Projection {
+    pub name: String,
+    pub path: Vec<JsonSeg>,
+}
+
 #[derive(Debug)]
 pub struct Operation {
     pub name: String,
@@ -202,6 +333,9 @@ pub struct Operation {
     pub params: Vec<OpParam>,
     pub fixed: Vec<Fixed>,
     pub body: Option<Body>,
+    pub format: Format,
+    /// What a step calling this operation keeps of the answer (empty: all of it).
+    pub projection: Vec<Projection>,
 }
 
 impl Operation {
@@ -238,8 +372,10 @@ pub enum Source {
     Body,
     /// A value inside the JSON request body (JSONPath segments).
     BodyPath(Vec<JsonSeg>),
-    /// An MCP tool argument.
+    /// An MCP tool argument, or an input handed to a function by its caller.
     Arg(String),
+    /// A constant (`value:` of a REST input).
+    Const(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -250,7 +386,7 @@ pub enum JsonSeg {
     Wildcard,
 }
 
-/// An input of an exposed route or tool.
+/// An input of an exposed route, tool or function.
 #[derive(Debug, Clone)]
 pub struct Input {
     pub name: String,
@@ -262,17 +398,46 @@ pub struct Input {
     pub pattern: Option<String>,
 }
 
-/// What an operation parameter receives.
+/// What an operation parameter, a function input or a template receives.
 #[derive(Debug, Clone)]
 pub enum Expr {
     Input(String),
     Const(serde_json::Value),
     Template(Template),
     Env(String),
+    /// A value in an earlier step's output (`$.get-ship.imo_number`).
+    Step(StepRef),
 }
 
-/// An exposed route's or tool's call: which operation, and with what.
-#[derive(Debug)]
+/// A path into the output of an earlier step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRef {
+    /// Index into the flow's steps.
+    pub step: usize,
+    /// The step's name, for docs.
+    pub name: String,
+    pub path: Vec<JsonSeg>,
+}
+
+impl StepRef {
+    pub fn display(&self) -> String {
+        let mut s = self.name.clone();
+        for seg in &self.path {
+            match seg {
+                JsonSeg::Key(k) => {
+                    s.push('.');
+                    s.push_str(k);
+                }
+                JsonSeg::Index(i) => s.push_str(&format!("[{i}]")),
+                JsonSeg::Wildcard => s.push_str("[*]"),
+            }
+        }
+        s
+    }
+}
+
+/// One call of a consumed operation: which operation, and with what.
+#[derive(Debug, Clone)]
 pub struct Call {
     pub client: usize,
     pub op: usize,
@@ -280,12 +445,32 @@ pub struct Call {
     pub args: Vec<Option<Expr>>,
 }
 
-/// The shape of an exposed result, mapped from the upstream JSON body.
+impl Call {
+    /// The earlier steps this call reads.
+    pub fn step_refs(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        for e in self.args.iter().flatten() {
+            match e {
+                Expr::Step(s) => out.push(s.step),
+                Expr::Template(t) => out.extend(t.steps().map(|s| s.step)),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// The shape of a mapped result, taken from the upstream answer (converted to JSON).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shape {
     /// `$.`: the whole body, passed through.
     Whole,
-    Path(Vec<JsonSeg>),
+    /// The value at a path, typed as declared.
+    Path {
+        path: Vec<JsonSeg>,
+        ty: Option<OutputType>,
+        max_length: Option<usize>,
+    },
     Object {
         base: Vec<JsonSeg>,
         fields: Vec<(String, Shape)>,
@@ -295,6 +480,133 @@ pub enum Shape {
         item: Box<Shape>,
     },
     Const(serde_json::Value),
+}
+
+/// A result built from templates over the inputs, with no call (a mock).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mock {
+    Object(Vec<(String, Mock)>),
+    /// An array of one element.
+    Array(Box<Mock>),
+    Value {
+        template: Template,
+        ty: OutputType,
+    },
+}
+
+/// The declared type of a result: what MCP's `outputSchema` and typed results show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Schema {
+    Scalar(OutputType),
+    /// Any JSON value.
+    Any,
+    Object(Vec<(String, Schema)>),
+    Array(Box<Schema>),
+}
+
+/// One step of an orchestration.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Calls a consumed operation; its output is the answer (converted, projected).
+    Call { name: String, call: Call },
+    /// The first entry of an earlier step's output whose `field` equals `value`.
+    Lookup {
+        name: String,
+        /// The step whose output is searched.
+        index: usize,
+        field: String,
+        value: LookupValue,
+        /// The fields kept of the matching entry.
+        keep: Vec<String>,
+    },
+}
+
+impl Step {
+    pub fn name(&self) -> &str {
+        match self {
+            Step::Call { name, .. } | Step::Lookup { name, .. } => name,
+        }
+    }
+    /// The earlier steps this one reads.
+    pub fn deps(&self) -> Vec<usize> {
+        let mut d = match self {
+            Step::Call { call, .. } => call.step_refs(),
+            Step::Lookup { index, value, .. } => {
+                let mut v = vec![*index];
+                match value {
+                    LookupValue::Step(s) => v.push(s.step),
+                    LookupValue::Template(t) => v.extend(t.steps().map(|s| s.step)),
+                }
+                v
+            }
+        };
+        d.sort_unstable();
+        d.dedup();
+        d
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum LookupValue {
+    Step(StepRef),
+    Template(Template),
+}
+
+/// One entry of `mappings`: the value at `source`, written at the dotted `target`.
+#[derive(Debug, Clone)]
+pub struct MappingOut {
+    pub target: Vec<String>,
+    pub source: StepRef,
+}
+
+/// What a tool, route or function does, and what it answers.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// One call; the answer mapped through `shape`.
+    Call { call: Call, shape: Shape },
+    /// Steps in order (independent safe ones together), then `mappings` build the result.
+    Steps {
+        steps: Vec<Step>,
+        /// Steps grouped in the order they run: each group's steps run concurrently.
+        waves: Vec<Vec<usize>>,
+        mappings: Vec<MappingOut>,
+    },
+    /// No call: the result is built from the inputs.
+    Mock(Mock),
+    /// An aggregate function, with its inputs taken from the caller's.
+    Function {
+        function: usize,
+        args: Vec<(String, Expr)>,
+    },
+}
+
+/// An executable unit: inputs, action, and the declared type of its result.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub inputs: Vec<Input>,
+    pub action: Action,
+    /// The declared result type, when the spec declares one.
+    pub schema: Option<Schema>,
+}
+
+/// An aggregate function (`functions` in alpha2, `flows` in beta5).
+#[derive(Debug)]
+pub struct Function {
+    /// The aggregate's namespace.
+    pub namespace: String,
+    pub name: String,
+    /// The Rust function name (`crew_resolver__resolve_crew_for_ship` style, unique).
+    pub ident: String,
+    pub description: Option<String>,
+    pub semantics: Semantics,
+    pub flow: Flow,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Semantics {
+    pub safe: Option<bool>,
+    pub idempotent: Option<bool>,
+    pub cacheable: Option<bool>,
 }
 
 #[derive(Debug)]
@@ -317,9 +629,7 @@ pub struct Route {
     pub path: String,
     pub label: Option<String>,
     pub description: Option<String>,
-    pub inputs: Vec<Input>,
-    pub call: Call,
-    pub output: Shape,
+    pub flow: Flow,
 }
 
 #[derive(Debug)]
@@ -344,9 +654,7 @@ pub struct Tool {
     pub destructive: bool,
     pub idempotent: bool,
     pub open_world: bool,
-    pub inputs: Vec<Input>,
-    pub call: Call,
-    pub output: Shape,
+    pub flow: Flow,
 }
 
 /// Authentication required from callers of an exposed surface.
@@ -362,4 +670,61 @@ pub enum InboundAuth {
         username: Template,
         password: Template,
     },
+}
+
+impl InboundAuth {
+    pub fn templates(&self) -> Vec<&Template> {
+        match self {
+            InboundAuth::Bearer(t) => vec![t],
+            InboundAuth::ApiKey { value, .. } => vec![value],
+            InboundAuth::Basic { username, password } => vec![username, password],
+        }
+    }
+}
+
+/// A skill catalogue (`exposes` of type `skill`).
+#[derive(Debug)]
+pub struct SkillServer {
+    pub namespace: String,
+    pub module: String,
+    pub description: Option<String>,
+    pub address: Option<String>,
+    pub port: u16,
+    pub auth: Option<InboundAuth>,
+    pub skills: Vec<Skill>,
+}
+
+#[derive(Debug)]
+pub struct Skill {
+    pub name: String,
+    pub description: String,
+    pub license: Option<String>,
+    pub compatibility: Option<String>,
+    pub argument_hint: Option<String>,
+    pub allowed_tools: Option<String>,
+    pub user_invocable: Option<bool>,
+    pub disable_model_invocation: Option<bool>,
+    pub metadata: Vec<(String, String)>,
+    /// The folder of the skill's files, as written (`file:///...`).
+    pub location: Option<String>,
+    pub tools: Vec<SkillTool>,
+}
+
+#[derive(Debug)]
+pub struct SkillTool {
+    pub name: String,
+    pub description: String,
+    pub kind: SkillToolKind,
+}
+
+#[derive(Debug)]
+pub enum SkillToolKind {
+    /// An action of a sibling surface: `mode` is `rest` or `mcp`.
+    Derived {
+        namespace: String,
+        action: String,
+        mode: &'static str,
+    },
+    /// An instruction file under the skill's location.
+    Instruction(String),
 }

@@ -1,9 +1,11 @@
 //! naftiko-codegen: Naftiko capability specs in, checked and readable Rust out.
 //!
-//! A capability spec (`naftiko: 1.0.0-alpha2`) declares the HTTP APIs it consumes and the
-//! surfaces it exposes. From it this crate generates a typed client per consumed API, an
-//! axum router per REST adapter and an MCP tool registry per MCP server; the code calls the
-//! small `naftiko-runtime` crate.
+//! A capability spec (`naftiko: 1.0.0-alpha2` or `ikanos: 1.0.0-beta5`) declares the HTTP
+//! APIs it consumes, how their calls compose (steps, lookups, aggregate functions) and the
+//! surfaces it exposes. From it this crate generates a typed client per consumed API, the
+//! orchestrations as plain async Rust, an axum router per REST adapter, an MCP tool registry
+//! per MCP server and a skill catalogue per skill adapter; the code calls the small
+//! `naftiko-runtime` crate.
 //!
 //! The data flows one way: YAML -> [`spec`] (typed model) -> [`validate`] -> [`ir`] (checked
 //! model) -> token streams -> formatted source.
@@ -39,32 +41,33 @@ pub struct Generated {
     pub warnings: Diagnostics,
 }
 
-/// Loads and checks the spec at `path`; `Ok` carries the warnings.
+/// Loads and checks the spec at `path` (and the files it imports); `Ok` carries the warnings.
 pub fn check(path: impl AsRef<Path>) -> Result<(ir::Capability, Diagnostics), Diagnostics> {
-    let spec = spec::load_file(path.as_ref())?;
-    validate::check(&spec)
+    let project = spec::load_project(path.as_ref())?;
+    validate::check(&project)
 }
 
 /// Loads, checks and generates Rust source from the spec at `path`.
 pub fn generate(path: impl AsRef<Path>) -> Result<Generated, Diagnostics> {
-    let spec = spec::load_file(path.as_ref())?;
-    generate_loaded(&spec)
+    let project = spec::load_project(path.as_ref())?;
+    generate_loaded(&project)
 }
 
-/// Like [`generate`], for spec text already in memory; `name` is used in messages and to
-/// name the capability.
+/// Like [`generate`], for spec text already in memory; `name` is used in messages, to name
+/// the capability, and (its folder) to resolve imports.
 pub fn generate_str(
     name: impl Into<PathBuf>,
     text: impl Into<String>,
 ) -> Result<Generated, Diagnostics> {
-    let spec = spec::load_str(name, text.into())?;
-    generate_loaded(&spec)
+    let project = spec::load_project_str(name, text.into())?;
+    generate_loaded(&project)
 }
 
-fn generate_loaded(spec: &spec::LoadedSpec) -> Result<Generated, Diagnostics> {
-    let (capability, warnings) = validate::check(spec)?;
+fn generate_loaded(project: &spec::Project) -> Result<Generated, Diagnostics> {
+    let (capability, warnings) = validate::check(project)?;
     let tokens = emit::capability(&capability);
-    let file_name = spec
+    let file_name = project
+        .root()
         .file
         .path
         .file_name()
@@ -128,6 +131,10 @@ impl Builder {
         let spec = spec.as_ref();
         println!("cargo::rerun-if-changed={}", spec.display());
         let generated = generate(spec)?;
+        // Imported files too: editing one regenerates.
+        for source in generated.capability.sources.iter().skip(1) {
+            println!("cargo::rerun-if-changed={}", source.display());
+        }
         for w in generated.warnings.iter() {
             for line in w.to_string().lines() {
                 println!("cargo::warning={line}");

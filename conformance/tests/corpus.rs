@@ -35,7 +35,10 @@ fn yaml_files(dir: &Path, recurse: bool) -> Vec<PathBuf> {
 fn corpora() {
     let shared = shared_dir();
     let lago = yaml_files(&shared.join("lago/capabilities"), false);
-    let naftiko = yaml_files(&shared.join("naftiko/corpus"), true);
+    let mut naftiko = yaml_files(&shared.join("naftiko/corpus"), true);
+    // The current grammar (ikanos 1.0.0-beta5): the engine's test specs and the tutorial.
+    naftiko.extend(yaml_files(&shared.join("naftiko/beta5/engine-tests"), true));
+    naftiko.extend(yaml_files(&shared.join("naftiko/beta5/tutorial"), false));
     assert_eq!(lago.len(), 17, "the 17 Lago capabilities");
     assert!(naftiko.len() >= 40, "the Naftiko corpus");
 
@@ -95,7 +98,7 @@ fn corpora() {
     std::fs::write(
         dir.join("Cargo.toml"),
         format!(
-            "[package]\nname = \"corpus-crate\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[dependencies]\nnaftiko-runtime = {{ path = \"{}\" }}\n",
+            "[package]\nname = \"corpus-crate\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[dependencies]\nnaftiko-runtime = {{ path = \"{}\", features = [\"all-formats\", \"skill\"] }}\n",
             root.join("codegen/runtime").display()
         ),
     )

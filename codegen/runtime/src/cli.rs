@@ -177,7 +177,10 @@ pub fn main(build: impl FnOnce(&ClientArgs) -> Result<Surfaces, Error>) -> ExitC
 }
 
 /// Like [`main`], with the command line given (the first item is the program name).
-pub fn main_from<I, T>(args: I, build: impl FnOnce(&ClientArgs) -> Result<Surfaces, Error>) -> ExitCode
+pub fn main_from<I, T>(
+    args: I,
+    build: impl FnOnce(&ClientArgs) -> Result<Surfaces, Error>,
+) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,

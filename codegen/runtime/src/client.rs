@@ -195,12 +195,15 @@ impl ClientConfig {
         self.vars.push((name.into(), Secret::new(value)));
         self
     }
-    /// The value of the `binds` variable `name`: an override, else the environment variable.
+    /// The value of the variable `name`: an override, else the environment variable.
     pub fn var(&self, name: &str) -> Result<String, Error> {
-        match self.vars.iter().rev().find(|(n, _)| n == name) {
-            Some((_, v)) => Ok(v.expose().to_owned()),
-            None => crate::env::var(name),
-        }
+        crate::binds::value(&[], name, &self.vars)
+    }
+
+    /// The value of the variable `name` declared in `binds`: an override, else where the
+    /// spec says it is (an environment variable or a key of a file).
+    pub fn var_in(&self, binds: &[crate::binds::Bind], name: &str) -> Result<String, Error> {
+        crate::binds::value(binds, name, &self.vars)
     }
 }
 
@@ -245,6 +248,21 @@ pub(crate) fn warm_worker_pools() {
         .collect();
     for inner in live {
         HttpClient { inner }.pool();
+    }
+}
+
+/// A base URL built from `binds` variables that does not make a URL: the error names them.
+pub fn base_from_binds(e: Error, vars: &[&str]) -> Error {
+    match e {
+        Error::Config(m) => Error::Config(format!(
+            "{m} (the spec builds it from the variable{} {})",
+            if vars.len() == 1 { "" } else { "s" },
+            vars.iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        e => e,
     }
 }
 
@@ -316,7 +334,7 @@ impl fmt::Debug for HttpClient {
 impl HttpClient {
     pub fn new(
         namespace: &'static str,
-        base_uri: &'static str,
+        base_uri: &str,
         auth: Auth,
         fixed: Vec<(Loc, &'static str, String)>,
         config: ClientConfig,
@@ -403,6 +421,8 @@ impl HttpClient {
         Request {
             method,
             operation,
+            format: crate::formats::Format::Json,
+            schema: None,
             path: String::with_capacity(64),
             query: String::new(),
             headers: HeaderMap::new(),
@@ -507,6 +527,10 @@ impl HttpClient {
                 status,
                 content_type,
                 body,
+                format: req.format,
+                schema: req.schema,
+                namespace: inner.namespace,
+                operation: req.operation,
             })
         } else {
             Err(Error::Upstream {
@@ -664,6 +688,8 @@ impl HttpClient {
 pub struct Request {
     method: Method,
     operation: &'static str,
+    format: crate::formats::Format,
+    schema: Option<&'static crate::formats::Schema>,
     path: String,
     query: String,
     headers: HeaderMap,
@@ -673,6 +699,16 @@ pub struct Request {
 }
 
 impl Request {
+    /// How the answer is read (`outputRawFormat` and `outputSchema`); JSON by default.
+    pub fn format(
+        &mut self,
+        format: crate::formats::Format,
+        schema: Option<&'static crate::formats::Schema>,
+    ) {
+        self.format = format;
+        self.schema = schema;
+    }
+
     /// Appends a literal part of the path.
     pub fn path(&mut self, literal: &str) {
         self.path.push_str(literal);

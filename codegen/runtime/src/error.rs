@@ -11,6 +11,9 @@ pub enum Error {
     /// A variable of the spec's `binds` is not set in the environment.
     #[error("environment variable `{0}` is not set")]
     MissingEnv(String),
+    /// A variable of the spec's `binds` could not be read from its file.
+    #[error("variable `{var}` of `binds`: {message}")]
+    Bind { var: String, message: String },
     /// The caller's input is invalid (missing, mistyped); no upstream call was made.
     #[error("{0}")]
     InvalidInput(String),
@@ -55,9 +58,10 @@ impl Error {
             Error::Connect { .. } | Error::InvalidResponse { .. } => StatusCode::BAD_GATEWAY,
             Error::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Error::Upstream { status, .. } => *status,
-            Error::MissingEnv(_) | Error::Config(_) | Error::UnknownTool(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Error::MissingEnv(_)
+            | Error::Bind { .. }
+            | Error::Config(_)
+            | Error::UnknownTool(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -50,8 +50,10 @@ pub enum Source {
     Body,
     /// A value inside the JSON request body.
     BodyPath(&'static [Seg]),
-    /// An MCP tool argument.
+    /// An MCP tool argument, or an input handed to a function by its caller.
     Arg(&'static str),
+    /// A constant declared in the spec (`value:` of a REST input).
+    Const(&'static str),
 }
 
 impl Source {
@@ -65,6 +67,7 @@ impl Source {
             Source::Body => "request body".into(),
             Source::BodyPath(_) => format!("body field `{name}`"),
             Source::Arg(n) => format!("argument `{n}`"),
+            Source::Const(_) => format!("constant `{name}`"),
         }
     }
 }
@@ -105,6 +108,7 @@ impl Inputs {
         let (inputs, mut errors) = Self::gather(specs, |spec| {
             let key = match spec.source {
                 Source::Arg(n) => n,
+                Source::Const(v) => return Ok(Some(Raw::Text(v.to_owned()))),
                 _ => spec.name,
             };
             Ok(args.remove(key).map(Raw::Json))
@@ -161,6 +165,44 @@ impl Inputs {
             Ok(inputs)
         } else {
             Err(Error::invalid(errors.join("; ")))
+        }
+    }
+
+    /// Inputs handed over as they are (a tool or route calling an aggregate function): the
+    /// caller already checked them.
+    pub fn from_values(values: Vec<(&'static str, Value)>) -> Self {
+        Inputs {
+            values: values.into_iter().filter(|(_, v)| !v.is_null()).collect(),
+        }
+    }
+
+    /// The value of an input (`null` when absent), for handing it over.
+    pub fn value(&self, name: &str) -> Value {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or(Value::Null)
+    }
+
+    /// A required input, converted to `T`, leaving it in place (an orchestration reads an
+    /// input from several steps).
+    pub fn get<T: FromInput>(&self, name: &str) -> Result<T, Error> {
+        match self.values.iter().find(|(n, _)| *n == name) {
+            Some((_, v)) => {
+                T::from_input(v.clone()).map_err(|e| Error::invalid(format!("input `{name}`: {e}")))
+            }
+            None => Err(Error::invalid(format!("missing required input `{name}`"))),
+        }
+    }
+
+    /// An optional input, converted to `T`, leaving it in place.
+    pub fn get_opt<T: FromInput>(&self, name: &str) -> Result<Option<T>, Error> {
+        match self.values.iter().find(|(n, _)| *n == name) {
+            Some((_, v)) => T::from_input(v.clone())
+                .map(Some)
+                .map_err(|e| Error::invalid(format!("input `{name}`: {e}"))),
+            None => Ok(None),
         }
     }
 

@@ -19,7 +19,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Map, Value, json};
 
-use crate::{BoxFuture, Error, InputSpec, Inputs, Response, Shape, Source, Ty};
+use crate::{BoxFuture, Error, InputSpec, Inputs, Reply, Source, Ty};
 
 /// One tool, as the spec declares it.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +32,10 @@ pub struct ToolSpec {
     pub idempotent: bool,
     pub open_world: bool,
     pub inputs: &'static [InputSpec],
-    pub output: &'static Shape,
+    /// The JSON Schema of the result, as JSON text, when the spec declares its shape. A
+    /// result that is not an object is wrapped as `{"result": ...}` in `structuredContent`
+    /// (MCP requires an object there), and the schema describes that wrapper.
+    pub output_schema: Option<&'static str>,
 }
 
 /// How the server introduces itself in `initialize`.
@@ -49,7 +52,7 @@ pub trait ToolSet: Send + Sync + fmt::Debug + 'static {
     fn server(&self) -> ServerSpec;
     fn tools(&self) -> &'static [ToolSpec];
     /// Calls tool number `tool` (an index into [`ToolSet::tools`]) with checked inputs.
-    fn call(&self, tool: usize, inputs: Inputs) -> BoxFuture<'_, Result<Response, Error>>;
+    fn call(&self, tool: usize, inputs: Inputs) -> BoxFuture<'_, Result<Reply, Error>>;
 }
 
 /// The JSON Schema (2020-12) of a tool's arguments. Unknown arguments are refused
@@ -98,13 +101,18 @@ pub fn input_schema(inputs: &[InputSpec]) -> JsonObject {
 
 /// The rmcp `Tool` for a spec.
 pub fn tool(spec: &ToolSpec) -> Tool {
-    Tool::new(
+    let mut tool = Tool::new(
         spec.name,
         spec.description,
         Arc::new(input_schema(spec.inputs)),
-    )
-    .with_title(spec.title)
-    .with_annotations(
+    );
+    if let Some(Value::Object(schema)) = spec
+        .output_schema
+        .and_then(|s| serde_json::from_str(s).ok())
+    {
+        tool = tool.with_raw_output_schema(Arc::new(schema));
+    }
+    tool.with_title(spec.title).with_annotations(
         ToolAnnotations::with_title(spec.title)
             .read_only(spec.read_only)
             .destructive(spec.destructive)
@@ -158,24 +166,30 @@ impl Handler {
             }
         };
         let result = self.set.call(index, inputs).await;
-        Some(tool_result(result, spec.output))
+        Some(tool_result(result, spec.output_schema.is_some()))
     }
 }
 
-/// The tool result for an upstream answer.
-pub fn tool_result(result: Result<Response, Error>, shape: &Shape) -> CallToolResult {
+/// The tool result for a flow's result. The JSON goes in a text block (what every client
+/// reads) and, as `structuredContent`, objects always and other values wrapped as
+/// `{"result": ...}` when the tool declares an output schema.
+pub fn tool_result(result: Result<Reply, Error>, typed: bool) -> CallToolResult {
     match result {
-        Ok(r) => match r.json() {
-            Ok(v) => {
-                let v = shape.apply(&v);
-                match v {
-                    Value::Object(_) => CallToolResult::structured(v),
-                    other => CallToolResult::success(vec![ContentBlock::text(other.to_string())]),
+        Ok(reply) => match reply.into_value() {
+            Ok(v @ Value::Object(_)) => CallToolResult::structured(v),
+            Ok(other) => {
+                let text = if other.is_null() {
+                    String::new()
+                } else {
+                    other.to_string()
+                };
+                let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
+                if typed {
+                    r.structured_content = Some(json!({ "result": other }));
                 }
+                r
             }
-            Err(_) => CallToolResult::error(vec![ContentBlock::text(
-                "the upstream answered with a body that is not JSON",
-            )]),
+            Err(e) => CallToolResult::error(vec![ContentBlock::text(e.to_string())]),
         },
         Err(Error::Upstream { status, body, .. }) => {
             // The upstream's own error body, unchanged, so the model sees e.g. Lago's error code.

@@ -10,7 +10,7 @@ use http::{HeaderValue, StatusCode};
 use serde_json::Value;
 
 use crate::inputs::{Inputs, Raw};
-use crate::{Error, InputSpec, Response, Shape, Source};
+use crate::{Error, InputSpec, Reply, Source};
 
 /// A request to a generated route: its path parameters, query, headers and body.
 #[derive(Debug)]
@@ -113,6 +113,7 @@ impl RestRequest {
                     .iter()
                     .find(|(k, _)| k == n)
                     .map(|(_, v)| Raw::Text(v.clone())),
+                Source::Const(v) => Some(Raw::Text(v.to_owned())),
             })
         })
     }
@@ -194,49 +195,49 @@ pub fn error_response(e: Error) -> HttpResponse {
     }
 }
 
-/// Maps an upstream answer through `shape` into the caller's response.
-pub fn respond(result: Result<Response, Error>, shape: &Shape) -> HttpResponse {
+/// The caller's response for a flow's result: an upstream answer passed through (JSON
+/// checked, other formats with their media type), a JSON result, or the error.
+pub fn reply(result: Result<Reply, Error>) -> HttpResponse {
     let r = match result {
-        Ok(r) => r,
+        Ok(Reply::Raw(r)) => r,
+        Ok(Reply::Json { status, value }) => {
+            if status == StatusCode::NO_CONTENT {
+                return status.into_response();
+            }
+            return (
+                status,
+                [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                value.to_string(),
+            )
+                .into_response();
+        }
         Err(e) => return error_response(e),
     };
-    let is_json = r
-        .content_type
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|ct| ct.contains("json"));
     if r.body.is_empty() {
         return r.status.into_response();
     }
-    if matches!(shape, Shape::Whole) {
-        // `$.`: pass the bytes through without re-serializing, once they are known to be JSON.
+    let mut content_type = HeaderValue::from_static("application/json");
+    if r.format == crate::formats::Format::Json {
+        // Passed through without re-serializing, once it is known to be JSON.
+        let is_json = r
+            .content_type
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|ct| ct.contains("json"));
         if !is_json || serde_json::from_slice::<serde::de::IgnoredAny>(&r.body).is_err() {
             return error_body(
                 StatusCode::BAD_GATEWAY,
                 "the upstream answered with a body that is not JSON",
             );
         }
-        let mut resp = HttpResponse::new(Body::from(r.body));
-        *resp.status_mut() = r.status;
-        resp.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        return resp;
+    } else if let Some(ct) = r.content_type {
+        // Another format, unmapped: the upstream's bytes and media type, as they are.
+        content_type = ct;
     }
-    match r.json() {
-        Ok(v) => {
-            let out = shape.apply(&v);
-            (
-                r.status,
-                [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-                out.to_string(),
-            )
-                .into_response()
-        }
-        Err(_) => error_body(
-            StatusCode::BAD_GATEWAY,
-            "the upstream answered with a body that is not JSON",
-        ),
-    }
+    let mut resp = HttpResponse::new(Body::from(r.body));
+    *resp.status_mut() = r.status;
+    resp.headers_mut().insert(CONTENT_TYPE, content_type);
+    resp
 }
 
 impl IntoResponse for Error {

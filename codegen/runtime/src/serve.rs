@@ -29,7 +29,8 @@ pub struct McpSurface {
     pub address: Option<&'static str>,
     pub stdio: bool,
     pub tools: usize,
-    pub auth: fn() -> Result<Inbound, Error>,
+    /// The inbound authentication the spec declares (or why it could not be built).
+    pub auth: Result<Inbound, Error>,
     pub handler: Handler,
 }
 
@@ -231,7 +232,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
         .await?;
         let auth = match &options.mcp_token {
             Some(t) => Inbound::Bearer(t.clone()),
-            None => (m.auth)()?,
+            None => m.auth?,
         };
         let mut mcp_options = options.mcp.clone();
         let addr = listener

@@ -3,7 +3,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{code, doc, param_type, text_template, text_template_with};
+use super::values::{TemplateCtx, param_type, text_template};
+use super::{code, doc};
 use crate::ir::{
     Body, Client, ClientAuth, Fixed, OpParam, Operation, ParamLoc, Part, PathPart, Placement,
     Template,
@@ -11,7 +12,8 @@ use crate::ir::{
 
 pub(super) fn module(c: &Client) -> TokenStream {
     let m = format_ident!("{}", c.module);
-    let base = &c.base_uri;
+    let base = c.base_uri_text();
+    let base = &base;
     let ns = &c.namespace;
     let mut module_doc = format!("Client of the consumed API {}", code(ns));
     if let Some(l) = &c.label {
@@ -26,9 +28,37 @@ pub(super) fn module(c: &Client) -> TokenStream {
     let fixed = c.fixed.iter().map(|f| {
         let name = &f.name;
         let loc = loc_tokens(f.location);
-        let value = text_template_with(&f.value, |_| quote!(String::new()), config_var);
+        let value = text_template(&f.value, TemplateCtx::Construct);
         quote! { (#loc, #name, #value) }
     });
+    let var_names = c.vars();
+    let base_vars: Vec<&str> = c.base_uri.vars().collect();
+    let base_value = if c.base_uri.literal().is_some() {
+        quote!(naftiko_runtime::client::HttpClient::new(
+            NAMESPACE, BASE_URI, auth, fixed, config
+        ))
+    } else {
+        let t = text_template(&c.base_uri, TemplateCtx::Construct);
+        quote!(naftiko_runtime::client::HttpClient::new(NAMESPACE, &#t, auth, fixed, config)
+            .map_err(|e| naftiko_runtime::client::base_from_binds(e, &[#(#base_vars),*]))?)
+    };
+    let base_value = if c.base_uri.literal().is_some() {
+        quote!(#base_value?)
+    } else {
+        base_value
+    };
+    let statics: Vec<TokenStream> = c.ops.iter().filter_map(schema_static).collect();
+    // The client keeps the variables its calls read; the others are read once, here.
+    let keeps_vars = !c.call_vars().is_empty();
+    let vars_field = if keeps_vars {
+        quote! {
+            /// The `binds` variables its calls read, resolved when it was created.
+            vars: naftiko_runtime::binds::Vars,
+        }
+    } else {
+        quote!()
+    };
+    let vars_init = if keeps_vars { quote!(vars,) } else { quote!() };
     let methods = c.ops.iter().map(method);
     let structs = c
         .ops
@@ -62,7 +92,7 @@ pub(super) fn module(c: &Client) -> TokenStream {
         None => String::new(),
     };
     let new_doc = doc(&format!(
-        "Creates the client with `config` (base URL, timeouts, variables).{auth_doc}\n\nVariables are taken from [`ClientConfig::var`](naftiko_runtime::client::ClientConfig::var) overrides, else from the environment; a missing one is an error."
+        "Creates the client with `config` (base URL, timeouts, variables).{auth_doc}\n\nVariables are taken from [`ClientConfig::with_var`](naftiko_runtime::client::ClientConfig::with_var) overrides, else from where the spec's `binds` say (an environment variable, or a key of a file read at start-up); a missing one is an error."
     ));
     quote! {
         #module_doc
@@ -71,10 +101,12 @@ pub(super) fn module(c: &Client) -> TokenStream {
             pub const BASE_URI: &str = #base;
             /// The consumed namespace.
             pub const NAMESPACE: &str = #ns;
+            #(#statics)*
             /// Typed client: one async method per operation. Cheap to clone.
             #[derive(Clone, Debug)]
             pub struct Client {
                 http: naftiko_runtime::client::HttpClient,
+                #vars_field
             }
             impl Client {
                 /// Creates the client with default settings (see [`Client::new`]).
@@ -82,11 +114,14 @@ pub(super) fn module(c: &Client) -> TokenStream {
                     Self::new(naftiko_runtime::client::ClientConfig::default())
                 }
                 #new_doc
+                #[allow(unused_variables)]
                 pub fn new(config: naftiko_runtime::client::ClientConfig) -> Result<Self, naftiko_runtime::Error> {
+                    let vars = naftiko_runtime::binds::Vars::resolve(super::BINDS, &[#(#var_names),*], &config.vars)?;
                     let auth = #auth;
                     let fixed = vec![#(#fixed),*];
                     Ok(Self {
-                        http: naftiko_runtime::client::HttpClient::new(NAMESPACE, BASE_URI, auth, fixed, config)?,
+                        http: #base_value,
+                        #vars_init
                     })
                 }
                 /// The base URL calls go to.
@@ -116,7 +151,7 @@ fn env_list(t: &Template) -> String {
 }
 
 fn auth(a: Option<&ClientAuth>) -> TokenStream {
-    let t = |t: &Template| text_template_with(t, |_| quote!(String::new()), config_var);
+    let t = |t: &Template| text_template(t, TemplateCtx::Construct);
     match a {
         None => quote!(naftiko_runtime::client::Auth::None),
         Some(ClientAuth::Bearer(token)) => {
@@ -151,11 +186,6 @@ fn auth(a: Option<&ClientAuth>) -> TokenStream {
             })
         }
     }
-}
-
-/// A `binds` variable at client construction: the config's override, else the environment.
-fn config_var(v: &str) -> TokenStream {
-    quote!(config.var(#v)?)
 }
 
 fn loc_tokens(l: ParamLoc) -> TokenStream {
@@ -233,7 +263,7 @@ fn method(op: &Operation) -> TokenStream {
     };
     let path = op.path.iter().map(|part| match part {
         PathPart::Lit(l) => quote!(req.path(#l);),
-        PathPart::Env(v) => quote!(req.path_param(#v, &naftiko_runtime::env::var(#v)?)?;),
+        PathPart::Env(v) => quote!(req.path_param(#v, self.vars.get(#v)?)?;),
         PathPart::Param(i) => {
             let name = &op.params[*i].name;
             let v = value_of(*i);
@@ -261,7 +291,7 @@ fn method(op: &Operation) -> TokenStream {
     });
     let fixed = op.fixed.iter().map(|f: &Fixed| {
         let name = &f.name;
-        let value = text_template(&f.value, by_name);
+        let value = text_template(&f.value, TemplateCtx::Client(&by_name));
         match f.location {
             ParamLoc::Query => quote!(req.query(#name, &#value);),
             ParamLoc::Cookie => quote!(req.cookie(#name, &#value);),
@@ -293,12 +323,12 @@ fn method(op: &Operation) -> TokenStream {
             content_type,
             template,
         }) => {
-            let s = text_template(template, by_name);
+            let s = text_template(template, TemplateCtx::Client(&by_name));
             quote!(req.raw_body(#content_type, #s);)
         }
         Some(Body::Form(fields)) => {
             let fields = fields.iter().map(|(k, t)| {
-                let v = text_template(t, by_name);
+                let v = text_template(t, TemplateCtx::Client(&by_name));
                 quote!((#k, #v))
             });
             quote!(req.form(&[#(#fields),*]);)
@@ -315,6 +345,8 @@ fn method(op: &Operation) -> TokenStream {
         })
         || !op.fixed.is_empty()
         || op.body.is_some();
+    let format = format_call(op);
+    let needs_mut = needs_mut || !format.is_empty();
     let mut_req = if needs_mut { quote!(mut) } else { quote!() };
     let allow = if args.len() > 6 {
         quote!(#[allow(clippy::too_many_arguments)])
@@ -330,8 +362,73 @@ fn method(op: &Operation) -> TokenStream {
             #(#params)*
             #(#fixed)*
             #body
+            #format
             self.http.send(req).await
         }
+    }
+}
+
+/// The runtime `Format` of an operation's `outputRawFormat`.
+fn format_variant(label: &str) -> TokenStream {
+    let v = match label {
+        "xml" => quote!(Xml),
+        "yaml" => quote!(Yaml),
+        "csv" => quote!(Csv),
+        "tsv" => quote!(Tsv),
+        "psv" => quote!(Psv),
+        "html" => quote!(Html),
+        "markdown" => quote!(Markdown),
+        "avro" => quote!(Avro),
+        "protobuf" => quote!(Protobuf),
+        "binary" => quote!(Binary),
+        _ => quote!(Json),
+    };
+    quote!(naftiko_runtime::formats::Format::#v)
+}
+
+fn schema_ident(op: &Operation) -> proc_macro2::Ident {
+    format_ident!(
+        "{}_SCHEMA",
+        crate::names::unraw(&op.method_name).to_uppercase()
+    )
+}
+
+/// The static `outputSchema` of an operation that has one: a selector or heading prefix as
+/// text, or a schema file loaded on first use (relative to the working directory).
+fn schema_static(op: &Operation) -> Option<TokenStream> {
+    let schema = op.format.schema.as_deref()?;
+    let ident = schema_ident(op);
+    let variant = format_variant(&op.format.label);
+    Some(match op.format.label.as_str() {
+        "html" | "markdown" => quote! {
+            static #ident: std::sync::LazyLock<naftiko_runtime::formats::Schema> =
+                std::sync::LazyLock::new(|| naftiko_runtime::formats::Schema::text(#schema));
+        },
+        "avro" | "protobuf" => quote! {
+            static #ident: std::sync::LazyLock<Result<naftiko_runtime::formats::Schema, String>> =
+                std::sync::LazyLock::new(|| {
+                    naftiko_runtime::formats::load_schema(#variant, std::path::Path::new(#schema))
+                        .map_err(|e| e.to_string())
+                });
+        },
+        _ => return None,
+    })
+}
+
+/// `req.format(..)` for an operation whose answer is not JSON (nothing for JSON).
+fn format_call(op: &Operation) -> TokenStream {
+    if op.format.is_json() {
+        return quote!();
+    }
+    let variant = format_variant(&op.format.label);
+    let ident = schema_ident(op);
+    match (op.format.label.as_str(), &op.format.schema) {
+        ("html" | "markdown", Some(_)) => quote!(req.format(#variant, Some(&*#ident));),
+        ("avro" | "protobuf", Some(_)) => quote! {
+            let schema = #ident.as_ref().map_err(|e| naftiko_runtime::Error::Config(e.clone()))?;
+            req.format(#variant, Some(schema));
+        },
+        _ => quote!(req.format(#variant, None);),
     }
 }
 
@@ -356,11 +453,12 @@ fn json_template(t: &Template, value: impl Fn(&str) -> TokenStream) -> TokenStre
             }
             Part::Env(v) => {
                 pushes.push(if in_string {
-                    quote!(naftiko_runtime::client::push_json_str(&mut s, &naftiko_runtime::env::var(#v)?);)
+                    quote!(naftiko_runtime::client::push_json_str(&mut s, self.vars.get(#v)?);)
                 } else {
-                    quote!(naftiko_runtime::client::push_json(&mut s, &naftiko_runtime::env::var(#v)?)?;)
+                    quote!(naftiko_runtime::client::push_json(&mut s, self.vars.get(#v)?)?;)
                 });
             }
+            Part::Step(_) => {}
             Part::Input(n) => {
                 let v = value(n);
                 pushes.push(if in_string {

@@ -3,7 +3,10 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{call_fn, code, doc, inputs_table, opt_str, shape};
+use super::flows::flow;
+use super::rest::action_text;
+use super::values::{inputs_table, opt_str, output_schema};
+use super::{code, doc};
 use crate::ir::{Capability, Input, McpServer, Source, Transport};
 use crate::names::{snake_ident, unraw};
 
@@ -17,6 +20,7 @@ pub(crate) fn input_doc(i: &Input) -> String {
         Source::Body => "the JSON body".into(),
         Source::BodyPath(_) => "a field of the JSON body".into(),
         Source::Arg(_) => "argument".into(),
+        Source::Const(v) => format!("the constant {}", code(v)),
     };
     let ty =
         i.ty.map(|t| format!("{t:?}").to_lowercase())
@@ -55,9 +59,8 @@ pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
     if let Some(d) = &s.description {
         text.push_str(&format!("\n\n{d}"));
     }
-    text.push_str("\n\n| Tool | Calls | Hints |\n|---|---|---|");
+    text.push_str("\n\n| Tool | Does | Hints |\n|---|---|---|");
     for t in &s.tools {
-        let c = &cap.clients[t.call.client];
         let mut hints = Vec::new();
         if t.read_only {
             hints.push("read-only");
@@ -72,10 +75,9 @@ pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
             hints.push("open-world");
         }
         text.push_str(&format!(
-            "\n| `{}` | `{}.{}` | {} |",
+            "\n| `{}` | {} | {} |",
             t.name,
-            c.namespace,
-            c.ops[t.call.op].name,
+            action_text(cap, &t.flow.action, false),
             hints.join(", ")
         ));
     }
@@ -87,18 +89,17 @@ pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
     for (i, t) in s.tools.iter().enumerate() {
         let base = unraw(&snake_ident(&t.name)).to_owned();
         let inputs = format_ident!("{}_INPUTS", base.to_uppercase());
-        let output = format_ident!("{}_OUTPUT", base.to_uppercase());
-        let call_fn_name = format_ident!("call_{}", base);
-        let table = inputs_table(&t.inputs);
-        let out = shape(&t.output);
+        let run = format_ident!("run_{}", base);
+        let table = inputs_table(&t.flow.inputs);
         statics.push(quote! {
             static #inputs: &[naftiko_runtime::InputSpec] = #table;
-            static #output: naftiko_runtime::Shape = #out;
         });
         let name = &t.name;
         let title = &t.title;
         let description = t.description.as_deref().unwrap_or(&t.title);
         let (ro, de, id, ow) = (t.read_only, t.destructive, t.idempotent, t.open_world);
+        let schema = t.flow.schema.as_ref().map(|s| output_schema(s).to_string());
+        let schema = opt_str(schema.as_deref());
         specs.push(quote! {
             naftiko_runtime::mcp::ToolSpec {
                 name: #name,
@@ -109,25 +110,31 @@ pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
                 idempotent: #id,
                 open_world: #ow,
                 inputs: #inputs,
-                output: &#output,
+                output_schema: #schema,
             }
         });
-        arms.push(quote!(#i => #call_fn_name(&self.clients, inputs).await,));
-        let c = &cap.clients[t.call.client];
-        let op = &c.ops[t.call.op];
+        arms.push(quote!(#i => #run(&self.clients, inputs).await,));
         let mut text = format!("Tool {}: {}", code(name), description);
         text.push_str(&format!(
-            "\n\nCalls [`{}::Client::{}`](super::{}::Client::{}).",
-            c.module, op.method_name, c.module, op.method_name
+            "\n\nIt {}.",
+            action_text(cap, &t.flow.action, true)
         ));
-        if !t.inputs.is_empty() {
+        if !t.flow.inputs.is_empty() {
             text.push_str("\n\nArguments:");
-            for i in &t.inputs {
+            for i in &t.flow.inputs {
                 text.push_str(&format!("\n- {}", input_doc(i)));
             }
         }
-        let d = doc(&text);
-        fns.push(call_fn(cap, &t.call, &call_fn_name, d));
+        let code = flow(
+            cap,
+            &t.flow,
+            &run,
+            doc(&text),
+            &base.to_uppercase(),
+            quote!(),
+        );
+        statics.push(code.statics);
+        fns.push(code.function);
     }
     let auth = super::rest::inbound(s.auth.as_ref());
     let server_name = &cap.name;
@@ -182,7 +189,7 @@ pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
                     &self,
                     tool: usize,
                     inputs: naftiko_runtime::Inputs,
-                ) -> naftiko_runtime::BoxFuture<'_, Result<naftiko_runtime::Response, naftiko_runtime::Error>> {
+                ) -> naftiko_runtime::BoxFuture<'_, Result<naftiko_runtime::Reply, naftiko_runtime::Error>> {
                     Box::pin(async move {
                         match tool {
                             #(#arms)*
@@ -197,15 +204,14 @@ pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
             }
             /// This server as a servable surface.
             pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::McpSurface {
-                let clients = clients.clone();
                 naftiko_runtime::serve::McpSurface {
                     namespace: NAMESPACE,
                     port: PORT,
                     address: ADDRESS,
                     stdio: STDIO,
                     tools: TOOLS.len(),
-                    auth,
-                    handler: handler(clients),
+                    auth: auth(&clients.vars),
+                    handler: handler(clients.clone()),
                 }
             }
             #auth

@@ -1,25 +1,30 @@
 //! Token streams from the checked model, and their formatting into Rust source.
 //!
-//! Generated code calls `naftiko_runtime` (re-exported pieces of axum, rmcp and serde_json
-//! included), so a crate that uses it depends on `naftiko-runtime` and `tokio` only.
+//! Generated code calls `naftiko_runtime` (re-exported pieces of axum, rmcp, tokio and
+//! serde_json included), so a crate that uses it depends on `naftiko-runtime` only.
+//! One module per construct: clients, flows (calls, steps, mocks), aggregate functions,
+//! REST adapters, MCP servers, skill catalogues.
 
+mod aggregates;
 mod client;
+mod flows;
 mod mcp;
 mod rest;
+mod skill;
+mod values;
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::ir::{
-    Call, Capability, Expr, Input, JsonSeg, OpParam, ParamLoc, ParamType, Part, Shape, Source,
-    Template,
-};
+use crate::ir::{Capability, Flow, VarSource};
 
 /// The whole generated file for `cap`, as tokens.
 pub fn capability(cap: &Capability) -> TokenStream {
     let clients = cap.clients.iter().map(client::module);
     let rest = cap.rest.iter().map(|r| rest::module(cap, r));
     let mcp = cap.mcp.iter().map(|m| mcp::module(cap, m));
+    let skills = cap.skills.iter().map(|s| skill::module(cap, s));
+    let functions = aggregates::module(cap);
     let clients_struct = clients_struct(cap);
     let surfaces = surfaces_fn(cap);
     let name = &cap.name;
@@ -28,12 +33,29 @@ pub fn capability(cap: &Capability) -> TokenStream {
     let vars = cap.vars.iter().map(|v| {
         let ident = format_ident!("{}", v.name);
         let name = &v.name;
+        let from = match &v.source {
+            VarSource::Env(e) => format!("the environment variable `{e}`"),
+            VarSource::File { location, key } => format!("the key `{key}` of `{location}`"),
+        };
         let doc = doc(&format!(
-            "`{name}`: read from the environment variable of that name (bound in namespace `{}`).{}",
+            "`{name}` (namespace `{}`): read at run time from {from}.{}",
             v.namespace,
-            v.description.as_deref().map(|d| format!("\n\n{d}")).unwrap_or_default()
+            v.description
+                .as_deref()
+                .map(|d| format!("\n\n{d}"))
+                .unwrap_or_default()
         ));
         quote! { #doc pub const #ident: &str = #name; }
+    });
+    let binds = cap.vars.iter().map(|v| {
+        let var = &v.name;
+        let from = match &v.source {
+            VarSource::Env(e) => quote!(naftiko_runtime::binds::From::Env(#e)),
+            VarSource::File { location, key } => {
+                quote!(naftiko_runtime::binds::From::File { location: #location, key: #key })
+            }
+        };
+        quote!(naftiko_runtime::binds::Bind { var: #var, from: #from })
     });
     let cap_doc = doc(&format!(
         "The capability's name, from its spec file: `{name}`."
@@ -47,14 +69,18 @@ pub fn capability(cap: &Capability) -> TokenStream {
         pub const LABEL: &str = #label;
         #desc_doc
         pub const DESCRIPTION: &str = #description;
-        /// The variables this capability reads from the environment (its `binds`).
+        /// The names of the variables of this capability's `binds`.
         pub mod vars {
             #(#vars)*
         }
+        /// Where each variable of `binds` is read at run time (never at build time).
+        pub static BINDS: &[naftiko_runtime::binds::Bind] = &[#(#binds),*];
         #(#clients)*
         #clients_struct
+        #functions
         #(#rest)*
         #(#mcp)*
+        #(#skills)*
         #surfaces
     }
 }
@@ -81,38 +107,121 @@ pub(crate) fn code(value: &str) -> String {
     }
 }
 
+/// The variables of `binds` read on the exposed side (flows and inbound authentication):
+/// `Clients` resolves them once, when it is built.
+fn exposed_vars(cap: &Capability) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut flow = |f: &Flow| {
+        let mut v = Vec::new();
+        flow_vars(f, &mut v);
+        out.extend(v.into_iter().map(str::to_owned));
+    };
+    cap.functions.iter().for_each(|f| flow(&f.flow));
+    cap.rest
+        .iter()
+        .flat_map(|r| &r.routes)
+        .for_each(|r| flow(&r.flow));
+    cap.mcp
+        .iter()
+        .flat_map(|m| &m.tools)
+        .for_each(|t| flow(&t.flow));
+    let auths = cap
+        .rest
+        .iter()
+        .filter_map(|r| r.auth.as_ref())
+        .chain(cap.mcp.iter().filter_map(|m| m.auth.as_ref()))
+        .chain(cap.skills.iter().filter_map(|s| s.auth.as_ref()));
+    for a in auths {
+        for t in a.templates() {
+            out.extend(t.vars().map(str::to_owned));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn flow_vars<'f>(f: &'f Flow, out: &mut Vec<&'f str>) {
+    use crate::ir::{Action, LookupValue, Mock, Step};
+    fn mock<'m>(m: &'m Mock, out: &mut Vec<&'m str>) {
+        match m {
+            Mock::Object(fs) => fs.iter().for_each(|(_, m)| mock(m, out)),
+            Mock::Array(i) => mock(i, out),
+            Mock::Value { template, .. } => out.extend(template.vars()),
+        }
+    }
+    match &f.action {
+        Action::Call { call, .. } => call
+            .args
+            .iter()
+            .flatten()
+            .for_each(|e| values::expr_vars(e, out)),
+        Action::Function { args, .. } => args.iter().for_each(|(_, e)| values::expr_vars(e, out)),
+        Action::Mock(m) => mock(m, out),
+        Action::Steps { steps, .. } => {
+            for s in steps {
+                match s {
+                    Step::Call { call, .. } => call
+                        .args
+                        .iter()
+                        .flatten()
+                        .for_each(|e| values::expr_vars(e, out)),
+                    Step::Lookup {
+                        value: LookupValue::Template(t),
+                        ..
+                    } => out.extend(t.vars()),
+                    Step::Lookup { .. } => {}
+                }
+            }
+        }
+    }
+}
+
 fn clients_struct(cap: &Capability) -> TokenStream {
     let fields = cap.clients.iter().map(|c| {
         let m = format_ident!("{}", c.module);
         let d = doc(&format!(
             "Client of {} ({}).",
             code(&c.namespace),
-            code(&c.base_uri)
+            code(&c.base_uri_text())
         ));
         quote! { #d pub #m: #m::Client }
     });
     let inits = cap.clients.iter().map(|c| {
         let m = format_ident!("{}", c.module);
         let ns = &c.namespace;
-        quote! { #m: #m::Client::new(config(#ns))? }
+        quote! {
+            let c = config(#ns);
+            overrides.extend(c.vars.iter().cloned());
+            let #m = #m::Client::new(c)?;
+        }
     });
+    let names = cap.clients.iter().map(|c| format_ident!("{}", c.module));
+    let vars = exposed_vars(cap);
     quote! {
-        /// Clients of every API this capability consumes; cheap to clone.
+        /// Clients of every API this capability consumes, and the variables its surfaces
+        /// read; cheap to clone.
         #[derive(Clone, Debug)]
         pub struct Clients {
             #(#fields,)*
+            /// The `binds` variables the surfaces read (inbound tokens, templates).
+            pub vars: naftiko_runtime::binds::Vars,
         }
         impl Clients {
-            /// Builds every client with default settings; credentials come from the environment.
+            /// Builds every client with default settings; variables come from `binds`.
             pub fn from_env() -> Result<Self, naftiko_runtime::Error> {
                 Self::with_config(|_| naftiko_runtime::client::ClientConfig::default())
             }
             /// Builds every client with the settings `config` gives for its namespace.
+            /// Variable overrides of any client's settings apply to the surfaces too.
             #[allow(unused_mut, unused_variables)]
             pub fn with_config(
                 mut config: impl FnMut(&'static str) -> naftiko_runtime::client::ClientConfig,
             ) -> Result<Self, naftiko_runtime::Error> {
-                Ok(Self { #(#inits,)* })
+                let mut overrides: Vec<(String, naftiko_runtime::Secret)> = Vec::new();
+                #(#inits)*
+                let vars = naftiko_runtime::binds::Vars::resolve(BINDS, &[#(#vars),*], &overrides)?;
+                Ok(Self { #(#names,)* vars })
             }
         }
     }
@@ -131,256 +240,23 @@ fn surfaces_fn(cap: &Capability) -> TokenStream {
         let m = format_ident!("{}", s.module);
         quote! { surfaces.mcp.push(#m::surface(clients)); }
     });
+    let skills = cap.skills.iter().map(|s| {
+        let m = format_ident!("{}", s.module);
+        quote! { surfaces.rest.push(#m::surface(clients)); }
+    });
     quote! {
         /// Every surface this capability exposes, ready for `naftiko_runtime::serve`.
+        #[allow(unused_mut)]
         pub fn surfaces(clients: &Clients) -> naftiko_runtime::serve::Surfaces {
             let mut surfaces = naftiko_runtime::serve::Surfaces::new(CAPABILITY, LABEL);
             #(#upstreams)*
             #(#rest)*
             #(#mcp)*
+            #(#skills)*
             let _ = clients;
             surfaces
         }
     }
-}
-
-/// The Rust type of an operation parameter.
-pub(crate) fn param_type(p: &OpParam) -> TokenStream {
-    let base = match (p.ty, p.location) {
-        (Some(ParamType::Integer), _) => quote!(i64),
-        (Some(ParamType::Number), _) => quote!(f64),
-        (Some(ParamType::Boolean), _) => quote!(bool),
-        (Some(ParamType::String), _) => quote!(String),
-        (Some(ParamType::Array), ParamLoc::Query | ParamLoc::Header | ParamLoc::Cookie) => {
-            quote!(Vec<String>)
-        }
-        (Some(ParamType::Array | ParamType::Object), _) => {
-            quote!(naftiko_runtime::serde_json::Value)
-        }
-        (None, ParamLoc::Body | ParamLoc::Template) => quote!(naftiko_runtime::serde_json::Value),
-        (None, _) => quote!(String),
-    };
-    if p.required {
-        base
-    } else {
-        quote!(Option<#base>)
-    }
-}
-
-/// `&[Seg::Key("a"), Seg::Index(0)]`.
-pub(crate) fn json_path(segs: &[JsonSeg]) -> TokenStream {
-    let s = segs.iter().map(|s| match s {
-        JsonSeg::Key(k) => quote!(naftiko_runtime::Seg::Key(#k)),
-        JsonSeg::Index(i) => {
-            let i = Literal::usize_unsuffixed(*i);
-            quote!(naftiko_runtime::Seg::Index(#i))
-        }
-        JsonSeg::Wildcard => quote!(naftiko_runtime::Seg::All),
-    });
-    quote!(&[#(#s),*])
-}
-
-/// A `naftiko_runtime::Shape` constant expression.
-pub(crate) fn shape(s: &Shape) -> TokenStream {
-    match s {
-        Shape::Whole => quote!(naftiko_runtime::Shape::Whole),
-        Shape::Path(p) => {
-            let p = json_path(p);
-            quote!(naftiko_runtime::Shape::Path(#p))
-        }
-        Shape::Object { base, fields } => {
-            let base = json_path(base);
-            let f = fields.iter().map(|(k, v)| {
-                let v = shape(v);
-                quote!((#k, #v))
-            });
-            quote!(naftiko_runtime::Shape::Object { base: #base, fields: &[#(#f),*] })
-        }
-        Shape::Array { base, item } => {
-            let base = json_path(base);
-            let item = shape(item);
-            quote!(naftiko_runtime::Shape::Array { base: #base, item: &#item })
-        }
-        Shape::Const(v) => {
-            let text = v.to_string();
-            quote!(naftiko_runtime::Shape::Const(#text))
-        }
-    }
-}
-
-/// The static input table of a route or tool.
-pub(crate) fn inputs_table(inputs: &[Input]) -> TokenStream {
-    let rows = inputs.iter().map(|i| {
-        let name = &i.name;
-        let source = match &i.source {
-            Source::Path(n) => quote!(naftiko_runtime::Source::Path(#n)),
-            Source::Query(n) => quote!(naftiko_runtime::Source::Query(#n)),
-            Source::Header(n) => quote!(naftiko_runtime::Source::Header(#n)),
-            Source::Cookie(n) => quote!(naftiko_runtime::Source::Cookie(#n)),
-            Source::Body => quote!(naftiko_runtime::Source::Body),
-            Source::BodyPath(p) => {
-                let p = json_path(p);
-                quote!(naftiko_runtime::Source::BodyPath(#p))
-            }
-            Source::Arg(n) => quote!(naftiko_runtime::Source::Arg(#n)),
-        };
-        let ty = match i.ty {
-            Some(ParamType::String) => quote!(naftiko_runtime::Ty::String),
-            Some(ParamType::Integer) => quote!(naftiko_runtime::Ty::Integer),
-            Some(ParamType::Number) => quote!(naftiko_runtime::Ty::Number),
-            Some(ParamType::Boolean) => quote!(naftiko_runtime::Ty::Boolean),
-            Some(ParamType::Array) => quote!(naftiko_runtime::Ty::Array),
-            Some(ParamType::Object) => quote!(naftiko_runtime::Ty::Object),
-            None => quote!(naftiko_runtime::Ty::Any),
-        };
-        let required = i.required;
-        let description = opt_str(i.description.as_deref());
-        let pattern = opt_str(i.pattern.as_deref());
-        quote! {
-            naftiko_runtime::InputSpec {
-                name: #name,
-                source: #source,
-                ty: #ty,
-                required: #required,
-                description: #description,
-                pattern: #pattern,
-            }
-        }
-    });
-    quote!(&[#(#rows),*])
-}
-
-pub(crate) fn opt_str(s: Option<&str>) -> TokenStream {
-    match s {
-        Some(s) => quote!(Some(#s)),
-        None => quote!(None),
-    }
-}
-
-/// The `call_*` function shared by a route or tool: checked inputs -> typed client call.
-pub(crate) fn call_fn(
-    cap: &Capability,
-    call: &Call,
-    name: &proc_macro2::Ident,
-    doc: TokenStream,
-) -> TokenStream {
-    let client = &cap.clients[call.client];
-    let op = &client.ops[call.op];
-    let cm = format_ident!("{}", client.module);
-    let method = format_ident!("{}", op.method_name);
-    let mut lets = Vec::new();
-    let mut args = Vec::new();
-    for (i, p) in op.path_params() {
-        let v = format_ident!("{}", p.field);
-        let value = arg_value(p, call.args[i].as_ref());
-        let (ty, arg) = match p.ty {
-            Some(ParamType::Integer) => (quote!(i64), quote!(#v)),
-            Some(ParamType::Number) => (quote!(f64), quote!(#v)),
-            Some(ParamType::Boolean) => (quote!(bool), quote!(#v)),
-            _ => (quote!(String), quote!(&#v)),
-        };
-        lets.push(quote! { let #v: #ty = #value; });
-        args.push(arg);
-    }
-    if op.has_params_struct() {
-        let st = format_ident!("{}", op.params_struct);
-        let fields = op.other_params().map(|(i, p)| {
-            let f = format_ident!("{}", p.field);
-            let value = arg_value(p, call.args[i].as_ref());
-            quote! { #f: #value }
-        });
-        lets.push(quote! { let params = super::#cm::#st { #(#fields,)* }; });
-        args.push(quote!(&params));
-    }
-    let uses = |f: fn(&Expr) -> bool| call.args.iter().flatten().any(f);
-    let inputs = if uses(|e| matches!(e, Expr::Input(_))) {
-        quote!(mut inputs)
-    } else if uses(|e| matches!(e, Expr::Template(_))) {
-        quote!(inputs)
-    } else {
-        quote!(_inputs)
-    };
-    quote! {
-        #doc
-        async fn #name(
-            clients: &super::Clients,
-            #inputs: naftiko_runtime::Inputs,
-        ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-            #(#lets)*
-            clients.#cm.#method(#(#args),*).await
-        }
-    }
-}
-
-/// The expression that yields one operation argument from the inputs.
-fn arg_value(p: &OpParam, e: Option<&Expr>) -> TokenStream {
-    let value = match e {
-        None => {
-            return if p.required {
-                quote!(Default::default())
-            } else {
-                quote!(None)
-            };
-        }
-        Some(Expr::Input(name)) => {
-            return if p.required {
-                quote!(inputs.take(#name)?)
-            } else {
-                quote!(inputs.take_opt(#name)?)
-            };
-        }
-        Some(Expr::Const(v)) => {
-            let text = v.to_string();
-            quote!(naftiko_runtime::convert(naftiko_runtime::json(#text)?)?)
-        }
-        Some(Expr::Env(var)) => {
-            quote!(naftiko_runtime::convert(naftiko_runtime::serde_json::Value::String(naftiko_runtime::env::var(#var)?))?)
-        }
-        Some(Expr::Template(t)) => {
-            let s = text_template(t, |name| quote!(inputs.text(#name)?));
-            quote!(naftiko_runtime::convert(naftiko_runtime::serde_json::Value::String(#s))?)
-        }
-    };
-    if p.required {
-        value
-    } else {
-        quote!(Some(#value))
-    }
-}
-
-/// A block that renders a text template; `input` gives the text of an input by name.
-pub(crate) fn text_template(t: &Template, input: impl Fn(&str) -> TokenStream) -> TokenStream {
-    text_template_with(t, input, |v| quote!(naftiko_runtime::env::var(#v)?))
-}
-
-/// Like [`text_template`], with `env` giving the value of a `binds` variable.
-pub(crate) fn text_template_with(
-    t: &Template,
-    input: impl Fn(&str) -> TokenStream,
-    env: impl Fn(&str) -> TokenStream,
-) -> TokenStream {
-    if let Some(lit) = t.literal() {
-        return quote!(String::from(#lit));
-    }
-    if let [Part::Env(v)] = t.0.as_slice() {
-        return env(v);
-    }
-    let pushes = t.0.iter().map(|part| match part {
-        Part::Lit(l) => quote!(s.push_str(#l);),
-        Part::Env(v) => {
-            let v = env(v);
-            quote!(s.push_str(&#v);)
-        }
-        Part::Input(n) => {
-            let v = input(n);
-            quote!(s.push_str(&#v);)
-        }
-    });
-    quote!({
-        let mut s = String::new();
-        #(#pushes)*
-        s
-    })
 }
 
 /// Formats tokens as Rust source with prettyplease, with blank lines between items.

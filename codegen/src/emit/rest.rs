@@ -3,8 +3,39 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{call_fn, code, doc, inputs_table, opt_str, shape};
-use crate::ir::{Capability, InboundAuth, Method, RestServer};
+use super::flows::flow;
+use super::values::{TemplateCtx, inputs_table, opt_str, text_template};
+use super::{code, doc};
+use crate::ir::{Action, Capability, InboundAuth, Method, RestServer};
+
+/// What a route, tool or function does, in a few words, for docs; with `link`, a call
+/// links to the client method.
+pub(super) fn action_text(cap: &Capability, a: &Action, link: bool) -> String {
+    match a {
+        Action::Call { call, .. } if link => {
+            let c = &cap.clients[call.client];
+            let m = &c.ops[call.op].method_name;
+            format!(
+                "calls [`{}::Client::{m}`](super::{}::Client::{m})",
+                c.module, c.module
+            )
+        }
+        Action::Call { call, .. } => {
+            let c = &cap.clients[call.client];
+            format!("calls `{}.{}`", c.namespace, c.ops[call.op].name)
+        }
+        Action::Steps { steps, .. } => format!(
+            "runs {} step{}",
+            steps.len(),
+            if steps.len() == 1 { "" } else { "s" }
+        ),
+        Action::Mock(_) => "answers a mock result".into(),
+        Action::Function { function, .. } => {
+            let f = &cap.functions[*function];
+            format!("runs `{}.{}`", f.namespace, f.name)
+        }
+    }
+}
 
 pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
     let m = format_ident!("{}", r.module);
@@ -20,15 +51,13 @@ pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
     if let Some(d) = &r.description {
         text.push_str(&format!("\n\n{d}"));
     }
-    text.push_str("\n\n| Method | Path | Calls |\n|---|---|---|");
+    text.push_str("\n\n| Method | Path | Does |\n|---|---|---|");
     for route in &r.routes {
-        let c = &cap.clients[route.call.client];
         text.push_str(&format!(
-            "\n| {} | `{}` | `{}.{}` |",
+            "\n| {} | `{}` | {} |",
             route.method.as_str(),
             route.path,
-            c.namespace,
-            c.ops[route.call.op].name
+            action_text(cap, &route.flow.action, false)
         ));
     }
     let module_doc = doc(&text);
@@ -63,49 +92,43 @@ pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
     let handlers = r.routes.iter().map(|route| {
         let h = format_ident!("{}", route.handler);
         let bare = crate::names::unraw(&route.handler);
-        let call_fn_name = format_ident!("call_{}", bare);
+        let run = format_ident!("run_{}", bare);
         let inputs = format_ident!("{}_INPUTS", bare.to_uppercase());
-        let output = format_ident!("{}_OUTPUT", bare.to_uppercase());
-        let table = inputs_table(&route.inputs);
-        let out = shape(&route.output);
-        let c = &cap.clients[route.call.client];
-        let op = &c.ops[route.call.op];
+        let table = inputs_table(&route.flow.inputs);
         let mut text = route.description.clone().unwrap_or_else(|| route.name.clone());
         if let Some(l) = &route.label {
             text = format!("{l}\n\n{text}");
         }
         text.push_str(&format!(
-            "\n\n`{} {}` calls [`{}::Client::{}`](super::{}::Client::{}).",
+            "\n\n`{} {}` {}.",
             route.method.as_str(),
             route.path,
-            c.module,
-            op.method_name,
-            c.module,
-            op.method_name
+            action_text(cap, &route.flow.action, true)
         ));
-        if !route.inputs.is_empty() {
+        if !route.flow.inputs.is_empty() {
             text.push_str("\n\nInputs:");
-            for i in &route.inputs {
+            for i in &route.flow.inputs {
                 text.push_str(&format!("\n- {}", super::mcp::input_doc(i)));
             }
         }
         let d = doc(&text);
-        let call = call_fn(cap, &route.call, &call_fn_name, quote!());
+        let code = flow(cap, &route.flow, &run, quote!(), &bare.to_uppercase(), quote!());
+        let (statics, run_fn) = (code.statics, code.function);
         quote! {
             static #inputs: &[naftiko_runtime::InputSpec] = #table;
-            static #output: naftiko_runtime::Shape = #out;
+            #statics
             #d
             async fn #h(
                 naftiko_runtime::axum::extract::State(clients): naftiko_runtime::axum::extract::State<super::Clients>,
                 request: naftiko_runtime::rest::RestRequest,
             ) -> naftiko_runtime::axum::response::Response {
                 let result = match request.inputs(#inputs) {
-                    Ok(inputs) => #call_fn_name(&clients, inputs).await,
+                    Ok(inputs) => #run(&clients, inputs).await,
                     Err(e) => Err(e),
                 };
-                naftiko_runtime::rest::respond(result, &#output)
+                naftiko_runtime::rest::reply(result)
             }
-            #call
+            #run_fn
         }
     });
     let auth = inbound(r.auth.as_ref());
@@ -127,10 +150,11 @@ pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
             /// Inbound authentication declared in the spec is applied; body limits and
             /// timeouts are the server's (see `naftiko_runtime::serve`).
             pub fn router(clients: super::Clients) -> Result<naftiko_runtime::axum::Router, naftiko_runtime::Error> {
+                let auth = auth(&clients.vars)?;
                 let router = naftiko_runtime::axum::Router::new()
                     #(#routes)*
                     .with_state(clients);
-                naftiko_runtime::rest::with_auth(router, auth()?)
+                naftiko_runtime::rest::with_auth(router, auth)
             }
             /// This adapter as a servable surface.
             pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::RestSurface {
@@ -150,9 +174,10 @@ pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
     }
 }
 
-/// `fn auth()`: the inbound authentication of a surface, built at startup from the environment.
+/// `fn auth(vars)`: the inbound authentication of a surface, built at start-up from the
+/// resolved variables of `binds`.
 pub(super) fn inbound(a: Option<&InboundAuth>) -> TokenStream {
-    let t = |t| super::text_template(t, |_| quote!(String::new()));
+    let t = |t| text_template(t, TemplateCtx::Construct);
     let value = match a {
         None => quote!(naftiko_runtime::auth::Inbound::None),
         Some(InboundAuth::Bearer(token)) => {
@@ -182,7 +207,8 @@ pub(super) fn inbound(a: Option<&InboundAuth>) -> TokenStream {
     };
     quote! {
         /// The authentication callers must present, as declared in the spec.
-        pub fn auth() -> Result<naftiko_runtime::auth::Inbound, naftiko_runtime::Error> {
+        #[allow(unused_variables)]
+        pub fn auth(vars: &naftiko_runtime::binds::Vars) -> Result<naftiko_runtime::auth::Inbound, naftiko_runtime::Error> {
             Ok(#value)
         }
     }

@@ -14,40 +14,56 @@ pub enum Seg {
     Index(usize),
 }
 
-/// A path into a YAML document, rendered as `a.b[2].c`.
+/// A path into a YAML document, rendered as `a.b[2].c`. `file` tells which document of a
+/// project (0: the spec itself, others: files it imports) the path is in.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct YamlPath(pub Vec<Seg>);
+pub struct YamlPath {
+    pub file: usize,
+    pub segs: Vec<Seg>,
+}
 
 impl YamlPath {
+    /// The root of the spec itself.
     pub fn root() -> Self {
-        YamlPath(Vec::new())
+        YamlPath::default()
+    }
+    /// The root of document number `file` of a project.
+    pub fn root_of(file: usize) -> Self {
+        YamlPath {
+            file,
+            segs: Vec::new(),
+        }
     }
     pub fn key(&self, k: &str) -> Self {
-        let mut p = self.clone();
-        p.0.push(Seg::Key(k.to_owned()));
-        p
+        self.seg(&Seg::Key(k.to_owned()))
     }
     pub fn index(&self, i: usize) -> Self {
+        self.seg(&Seg::Index(i))
+    }
+    pub fn seg(&self, s: &Seg) -> Self {
         let mut p = self.clone();
-        p.0.push(Seg::Index(i));
+        p.segs.push(s.clone());
         p
     }
     /// Converts the path that serde_path_to_error tracked.
     pub fn from_serde(path: &serde_path_to_error::Path) -> Self {
         use serde_path_to_error::Segment;
-        YamlPath(
-            path.iter()
+        YamlPath {
+            file: 0,
+            segs: path
+                .iter()
                 .filter_map(|s| match s {
                     Segment::Seq { index } => Some(Seg::Index(*index)),
                     Segment::Map { key } => Some(Seg::Key(key.clone())),
                     Segment::Enum { .. } | Segment::Unknown => None,
                 })
                 .collect(),
-        )
+        }
     }
+    /// `other` (a path relative to this one) appended.
     pub fn join(&self, other: &YamlPath) -> Self {
         let mut p = self.clone();
-        p.0.extend(other.0.iter().cloned());
+        p.segs.extend(other.segs.iter().cloned());
         p
     }
 }
@@ -55,7 +71,7 @@ impl YamlPath {
 impl std::fmt::Display for YamlPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut first = true;
-        for s in &self.0 {
+        for s in &self.segs {
             match s {
                 Seg::Key(k) => {
                     if !first {
@@ -208,7 +224,7 @@ impl SourceMap {
     /// The deepest node along `path` (the node itself when it is written).
     fn lookup(&self, path: &YamlPath) -> Option<&Node> {
         let mut node = self.nodes.first()?;
-        for seg in &path.0 {
+        for seg in &path.segs {
             let next = match (&node.children, seg) {
                 (Children::Map(entries), Seg::Key(k)) => entries
                     .iter()

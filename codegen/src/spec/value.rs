@@ -31,18 +31,18 @@ impl ValueError {
             let Some(end) = rest.find(MARK) else { break };
             for seg in rest[..end].split(SEP).filter(|s| !s.is_empty()) {
                 if let Some(k) = seg.strip_prefix('k') {
-                    path.0.push(Seg::Key(k.to_owned()));
+                    path.segs.push(Seg::Key(k.to_owned()));
                 } else if let Some(i) = seg.strip_prefix('i').and_then(|i| i.parse().ok()) {
-                    path.0.push(Seg::Index(i));
+                    path.segs.push(Seg::Index(i));
                 }
             }
             message = rest[end + 1..].to_owned();
         }
         // serde reports an unknown key against its map; point at the key itself.
         if let Some(field) = unknown_field(&message)
-            && path.0.last() != Some(&Seg::Key(field.clone()))
+            && path.segs.last() != Some(&Seg::Key(field.clone()))
         {
-            path.0.push(Seg::Key(field));
+            path.segs.push(Seg::Key(field));
         }
         ValueError { path, message }
     }
@@ -50,7 +50,7 @@ impl ValueError {
     /// Folds this error into a serde error whose message carries the path.
     pub fn into_de<E: serde::de::Error>(self) -> E {
         let mut encoded = String::new();
-        for s in &self.path.0 {
+        for s in &self.path.segs {
             match s {
                 Seg::Key(k) => encoded.push_str(&format!("k{k}{SEP}")),
                 Seg::Index(i) => encoded.push_str(&format!("i{i}{SEP}")),

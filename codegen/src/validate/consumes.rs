@@ -4,140 +4,144 @@ use std::collections::HashMap;
 
 use super::Checker;
 use super::expr::{self, PathSeg, Resolved};
+use super::imports::Section;
 use crate::ir::{
-    Body, Client, ClientAuth, Fixed, OpParam, Operation, ParamLoc, PathPart, Template,
+    Body, Client, ClientAuth, Fixed, Format, OpParam, Operation, ParamLoc, Part, PathPart,
+    Projection, Template,
 };
 use crate::names::{camel_ident, closest, snake_ident};
 use crate::spec::model::{
-    Authentication, ConsumedParam, ConsumedResource, ConsumesEntry, ConsumesHttp, FormData,
-    ParamIn, ParamType, RequestBody,
+    Authentication, ConsumedOperation, ConsumedParam, ConsumedResource, ConsumesEntry,
+    ConsumesHttp, FormData, ParamIn, ParamType, RequestBody,
 };
 use crate::spec::source_map::YamlPath;
 use crate::spec::value::Lenient;
 
-impl Checker<'_> {
+/// The `outputRawFormat` labels we read (lower case).
+const FORMATS: &[&str] = &[
+    "json", "xml", "yaml", "csv", "tsv", "psv", "html", "markdown", "avro", "protobuf", "binary",
+];
+
+impl<'a> Checker<'a> {
     pub(super) fn consumes(
         &mut self,
-        entries: &[Lenient<ConsumesEntry>],
+        entries: &'a [Lenient<ConsumesEntry>],
         path: &YamlPath,
     ) -> Vec<Client> {
+        let section = Section {
+            key: "consumes",
+            split: |e: &ConsumesEntry| match e {
+                ConsumesEntry::Http(h) => Ok(&**h),
+                ConsumesEntry::Import(i) => Err(i),
+            },
+            of: |d| &d.consumes,
+            namespace: |h: &ConsumesHttp| Some(&h.namespace),
+        };
+        let defs = self.definitions(entries, path, &section);
         let mut clients: Vec<Client> = Vec::new();
-        for (i, entry) in entries.iter().enumerate() {
-            let epath = path.index(i);
-            match self.item(&epath, entry) {
-                Some(ConsumesEntry::Http(http)) => {
-                    if clients.iter().any(|c| c.namespace == http.namespace) {
-                        self.error_value(
-                            &epath.key("namespace"),
-                            format!("duplicate consumes namespace `{}`", http.namespace),
-                        );
-                        continue;
-                    }
-                    if let Some(c) = self.client(http, &epath) {
-                        clients.push(c);
-                    }
-                }
-                Some(ConsumesEntry::Import(_)) => self.unsupported(
-                    &epath.key("import"),
-                    "importing `consumes` from another file",
-                ),
-                None => {}
+        let mut paths: Vec<YamlPath> = Vec::new();
+        for def in defs {
+            let namespace = def
+                .alias
+                .clone()
+                .unwrap_or_else(|| def.def.namespace.clone());
+            if clients.iter().any(|c| c.namespace == namespace) {
+                self.error_value(
+                    &def.path.key("namespace"),
+                    format!("duplicate consumes namespace `{namespace}`"),
+                )
+                .help = Some("give one of them another namespace (`as:` on an import)".into());
+                continue;
+            }
+            if let Some(c) = self.client(def.def, &namespace, &def.path) {
+                clients.push(c);
+                paths.push(def.path);
             }
         }
         // Two namespaces that differ only in punctuation would collide as Rust modules.
         let mut modules: HashMap<&str, &str> = HashMap::new();
         for (i, c) in clients.iter().enumerate() {
             if let Some(other) = modules.insert(&c.module, &c.namespace) {
-                self.error_value(
-                    &path.index(i).key("namespace"),
-                    format!(
-                        "namespaces `{other}` and `{}` both become the Rust module `{}`",
-                        c.namespace, c.module
-                    ),
+                let msg = format!(
+                    "namespaces `{other}` and `{}` both become the Rust module `{}`",
+                    c.namespace, c.module
                 );
+                self.error_value(&paths[i].key("namespace"), msg);
             }
         }
         clients
     }
 
-    fn client(&mut self, http: &ConsumesHttp, path: &YamlPath) -> Option<Client> {
-        let base = http.base_uri.trim();
-        if !(base.starts_with("http://") || base.starts_with("https://"))
-            || base.contains(['{', ' '])
-        {
-            self.error_value(
-                &path.key("baseUri"),
-                format!("baseUri `{base}` must be an absolute http:// or https:// URL without placeholders"),
-            );
-        } else if base.ends_with('/') {
-            self.error_value(
-                &path.key("baseUri"),
-                format!("baseUri `{base}` must not end with `/`"),
-            )
-            .help = Some("operation paths are appended to it and start with `/`".into());
+    fn client(&mut self, http: &ConsumesHttp, namespace: &str, path: &YamlPath) -> Option<Client> {
+        if http.tunnel.is_some() {
+            self.unsupported(&path.key("tunnel"), "an OpenZiti `tunnel`");
         }
+        let base_uri = self.base_uri(&http.base_uri, &path.key("baseUri"))?;
         let auth = http
             .authentication
             .as_ref()
             .and_then(|a| self.client_auth(a, &path.key("authentication")));
+        // Consumes-level parameters: with a value, sent with every call; without one, an
+        // input that every operation takes (like a resource-level parameter).
         let mut fixed = Vec::new();
-        for (i, p) in http.input_parameters.iter().enumerate() {
-            let ppath = path.key("inputParameters").index(i);
-            match &p.value {
+        let mut shared = Vec::new();
+        for p in http.input_parameters.iter() {
+            let ppath = path.key("inputParameters").seg(&p.seg);
+            let (Some(name), Some(item)) = (
+                self.name_of(&ppath, &p.name, "a parameter"),
+                self.item(&ppath, &p.item),
+            ) else {
+                continue;
+            };
+            match &item.value {
                 Some(v) => {
                     if let Some(t) = self.env_template(v, &ppath.key("value"))
-                        && let Some(loc) = self.fixed_loc(p, &ppath)
+                        && let Some(loc) = self.fixed_loc(item, &ppath)
                     {
                         fixed.push(Fixed {
-                            name: p.name.clone(),
+                            name,
                             location: loc,
                             value: t,
                         });
                     }
                 }
-                None => {
-                    self.error_key(
-                        &ppath,
-                        format!(
-                            "a consumes-level parameter needs a `value:` (`{}` has none)",
-                            p.name
-                        ),
-                    );
-                }
+                None => shared.push((name, item.clone(), ppath)),
             }
         }
         let mut ops: Vec<Operation> = Vec::new();
         let mut op_paths: HashMap<String, YamlPath> = HashMap::new();
         // Rust method name -> operation name, to catch two names that become one method.
         let mut methods: HashMap<String, String> = HashMap::new();
-        for (r, res) in http.resources.iter().enumerate() {
-            let rpath = path.key("resources").index(r);
-            let Some(res) = self.item(&rpath, res) else {
+        for r in http.resources.iter() {
+            let rpath = path.key("resources").seg(&r.seg);
+            let Some(res) = self.item(&rpath, &r.item) else {
                 continue;
             };
             if res.operations.is_empty() {
-                self.error_key(&rpath, format!("resource `{}` has no operations", res.name));
+                self.error_key(&rpath, "a consumed resource needs `operations`");
             }
-            for (o, op) in res.operations.iter().enumerate() {
-                let opath = rpath.key("operations").index(o);
-                let Some(op) = self.item(&opath, op) else {
+            for o in res.operations.iter() {
+                let opath = rpath.key("operations").seg(&o.seg);
+                let Some(op_name) = self.name_of(&opath, &o.name, "an operation") else {
                     continue;
                 };
-                if let Some(first) = op_paths.get(&op.name) {
+                let Some(op) = self.item(&opath, &o.item) else {
+                    self.broken_ops.insert(format!("{namespace}.{op_name}"));
+                    continue;
+                };
+                if let Some(first) = op_paths.get(&op_name) {
                     let first = first.to_string();
                     self.error_value(
-                        &opath.key("name"),
+                        &opath,
                         format!(
-                            "duplicate operation `{}` in namespace `{}` (first defined at `{first}`)",
-                            op.name, http.namespace
+                            "duplicate operation `{op_name}` in namespace `{namespace}` (first defined at `{first}`)"
                         ),
                     );
                     continue;
                 }
-                op_paths.insert(op.name.clone(), opath.clone());
-                let Some(op) = self.operation(res, &rpath, op, &opath) else {
-                    self.broken_ops
-                        .insert(format!("{}.{}", http.namespace, op.name));
+                op_paths.insert(op_name.clone(), opath.clone());
+                let Some(op) = self.operation(&shared, res, &rpath, &op_name, op, &opath) else {
+                    self.broken_ops.insert(format!("{namespace}.{op_name}"));
                     continue;
                 };
                 if let Some(prev) = methods.get(&op.method_name) {
@@ -145,7 +149,7 @@ impl Checker<'_> {
                         "operations `{prev}` and `{}` both become the Rust method `{}`",
                         op.name, op.method_name
                     );
-                    self.error_value(&opath.key("name"), msg);
+                    self.error_value(&opath, msg);
                     continue;
                 }
                 methods.insert(op.method_name.clone(), op.name.clone());
@@ -153,15 +157,47 @@ impl Checker<'_> {
             }
         }
         Some(Client {
-            namespace: http.namespace.clone(),
-            module: snake_ident(&http.namespace),
-            label: http.label.clone(),
+            namespace: namespace.to_owned(),
+            module: snake_ident(namespace),
+            label: http.label().map(str::to_owned),
             description: http.description.clone(),
-            base_uri: base.to_owned(),
+            base_uri,
             auth,
             fixed,
             ops,
         })
+    }
+
+    /// The base URI: an absolute http(s) URL; `binds` variables may fill parts of it
+    /// (rendered once at start-up, where a value that makes an invalid URL is an error).
+    fn base_uri(&mut self, text: &str, path: &YamlPath) -> Option<Template> {
+        let base = text.trim();
+        let t = self.env_template(base, path)?;
+        let head = match t.0.first() {
+            Some(Part::Lit(l)) => l.as_str(),
+            _ => "",
+        };
+        let scheme_ok = head.starts_with("http://") || head.starts_with("https://");
+        if !scheme_ok || base.contains(' ') {
+            self.error_value(
+                path,
+                format!("baseUri `{base}` must be an absolute http:// or https:// URL"),
+            );
+            return None;
+        }
+        if base.ends_with('/') {
+            self.error_value(path, format!("baseUri `{base}` must not end with `/`"))
+                .help = Some("operation paths are appended to it and start with `/`".into());
+            return None;
+        }
+        if t.literal().is_some() && (base.contains('?') || base.contains('#')) {
+            self.error_value(
+                path,
+                format!("baseUri `{base}` must not hold a query or fragment"),
+            );
+            return None;
+        }
+        Some(t)
     }
 
     fn client_auth(&mut self, auth: &Authentication, path: &YamlPath) -> Option<ClientAuth> {
@@ -174,10 +210,17 @@ impl Checker<'_> {
                     self.error_key(path, "`key:` (the header or query parameter name) is required for apikey authentication");
                     return None;
                 };
+                let Some(placement) = k.placement else {
+                    self.error_key(
+                        path,
+                        "`placement:` (`header` or `query`) is required for apikey authentication",
+                    );
+                    return None;
+                };
                 ClientAuth::ApiKey {
                     name,
                     value,
-                    placement: k.placement.unwrap_or_default(),
+                    placement,
                 }
             }
             Authentication::Basic(b) => ClientAuth::Basic {
@@ -213,73 +256,150 @@ impl Checker<'_> {
         })
     }
 
+    /// How the operation's answer is read (`outputRawFormat`, `outputSchema`).
+    fn format(&mut self, op: &ConsumedOperation, opath: &YamlPath) -> Option<Format> {
+        let label = op
+            .output_raw_format
+            .as_deref()
+            .unwrap_or("json")
+            .trim()
+            .to_ascii_lowercase();
+        if !FORMATS.contains(&label.as_str()) {
+            let d = self.error_value(
+                &opath.key("outputRawFormat"),
+                format!("unknown outputRawFormat `{label}`"),
+            );
+            d.help = Some(format!("one of {}", FORMATS.join(", ")));
+            return None;
+        }
+        let schema = op.output_schema.clone();
+        if matches!(label.as_str(), "avro" | "protobuf") {
+            let Some(file) = &schema else {
+                // The engine loads such a spec and fails each call; so do we, but say so.
+                self.warn_key(
+                    opath,
+                    format!("outputRawFormat `{label}` needs `outputSchema:` (the schema file): every call of this operation will fail"),
+                );
+                return Some(Format { label, schema });
+            };
+            let resolved = crate::spec::load::resolve_path(&self.spec(opath).dir(), file);
+            if !resolved.is_file() {
+                self.error_value(
+                    &opath.key("outputSchema"),
+                    format!(
+                        "schema file `{file}` not found (looked for `{}`)",
+                        resolved.display()
+                    ),
+                )
+                .help = Some("paths are relative to the folder of the spec".into());
+                return None;
+            }
+        }
+        Some(Format { label, schema })
+    }
+
     fn operation(
         &mut self,
+        shared: &[(String, ConsumedParam, YamlPath)],
         res: &ConsumedResource,
         rpath: &YamlPath,
-        op: &crate::spec::model::ConsumedOperation,
+        op_name: &str,
+        op: &ConsumedOperation,
         opath: &YamlPath,
     ) -> Option<Operation> {
         let mut ok = true;
-        if let Some(f) = &op.output_raw_format
-            && f != "json"
+        let format = self.format(op, opath);
+        ok &= format.is_some();
+        if (op.max_binary_size.is_some() || op.output_media_type.is_some())
+            && format.as_ref().is_some_and(|f| f.label != "binary")
         {
-            self.unsupported(
-                &opath.key("outputRawFormat"),
-                &format!("`outputRawFormat: {f}` (only json)"),
-            );
-            ok = false;
-        }
-        if op.output_schema.is_some() {
             self.warn_key(
-                &opath.key("outputSchema"),
-                "`outputSchema` is not used by naftiko-codegen",
+                opath,
+                "`outputMediaType` and `maxBinarySize` apply to `outputRawFormat: binary` only",
             );
         }
-        for (i, out) in op.output_parameters.iter().enumerate() {
-            if let Err(e) = expr::parse_json_path(&out.value) {
-                self.error_value(&opath.key("outputParameters").index(i).key("value"), e);
+        // Consumed `outputParameters`: fields a step keeps of the answer.
+        let mut projection = Vec::new();
+        for o in op.output_parameters.iter() {
+            let ppath = opath.key("outputParameters").seg(&o.seg);
+            let Some(out) = self.item(&ppath, &o.item) else {
                 ok = false;
+                continue;
+            };
+            let Some(text) = out.value.as_ref().or(out.mapping.as_ref()) else {
+                self.error_key(
+                    &ppath,
+                    "a consumed output parameter needs `value:` (a JSONPath such as `$.id`)",
+                );
+                ok = false;
+                continue;
+            };
+            let key = if out.value.is_some() {
+                "value"
+            } else {
+                "mapping"
+            };
+            match expr::parse_json_path(text) {
+                Ok(segs) => {
+                    if let Some(name) = &o.name {
+                        projection.push(Projection {
+                            name: name.clone(),
+                            path: segs,
+                        });
+                    }
+                }
+                Err(e) => {
+                    self.error_value(&ppath.key(key), e);
+                    ok = false;
+                }
             }
         }
 
-        // Declared parameters: the resource's, then the operation's (same name overrides).
-        let mut declared: Vec<(ConsumedParam, YamlPath)> = Vec::new();
+        // Declared parameters: consumes-level, then the resource's, then the operation's
+        // (the same name overrides).
+        let mut declared: Vec<(String, ConsumedParam, YamlPath)> = shared.to_vec();
         let lists = [
             (&res.input_parameters, rpath.key("inputParameters")),
             (&op.input_parameters, opath.key("inputParameters")),
         ];
         for (list, lpath) in lists {
-            for (i, p) in list.iter().enumerate() {
-                declared.retain(|(d, _)| d.name != p.name);
-                declared.push((p.clone(), lpath.index(i)));
+            for p in list.iter() {
+                let ppath = lpath.seg(&p.seg);
+                let (Some(name), Some(item)) = (
+                    self.name_of(&ppath, &p.name, "a parameter"),
+                    self.item(&ppath, &p.item),
+                ) else {
+                    ok = false;
+                    continue;
+                };
+                declared.retain(|(d, _, _)| d != &name);
+                declared.push((name, item.clone(), ppath));
             }
         }
         // `in: environment` parameters name variables that templates may use.
         let mut env_alias: HashMap<String, String> = HashMap::new();
         let mut params: Vec<OpParam> = Vec::new();
-        let mut fixed: Vec<Fixed> = Vec::new();
-        let mut deferred_fixed: Vec<(ConsumedParam, YamlPath)> = Vec::new();
-        for (p, ppath) in &declared {
+        let mut deferred_fixed: Vec<(String, ConsumedParam, YamlPath)> = Vec::new();
+        for (name, p, ppath) in &declared {
             if p.location == ParamIn::Environment {
-                let var = p.value.clone().unwrap_or_else(|| p.name.clone());
+                let var = p.value.clone().unwrap_or_else(|| name.clone());
                 if self.resolve_var(&var).is_err() {
-                    self.error_value(
-                        &ppath.key("name"),
-                        format!("environment parameter `{}` reads `{var}`, which is not declared in `binds`", p.name),
+                    self.error_key(
+                        ppath,
+                        format!("environment parameter `{name}` reads `{var}`, which is not declared in `binds`"),
                     );
                     ok = false;
                 }
-                env_alias.insert(p.name.clone(), var);
+                env_alias.insert(name.clone(), var);
                 continue;
             }
             if p.value.is_some() {
-                deferred_fixed.push((p.clone(), ppath.clone()));
+                deferred_fixed.push((name.clone(), p.clone(), ppath.clone()));
                 continue;
             }
             params.push(OpParam {
-                name: p.name.clone(),
-                field: snake_ident(&p.name),
+                name: name.clone(),
+                field: snake_ident(name),
                 location: match p.location {
                     ParamIn::Path => ParamLoc::Path,
                     ParamIn::Query => ParamLoc::Query,
@@ -306,7 +426,7 @@ impl Checker<'_> {
             }
         };
 
-        // The path template.
+        // The path template: the resource path, joined to the base URI with one `/`.
         let mut path = Vec::new();
         let segs = match expr::parse_path(&res.path) {
             Ok(s) => s,
@@ -371,6 +491,13 @@ impl Checker<'_> {
                         path_vars.push(idx);
                         path.push(PathPart::Param(idx));
                     }
+                    Ok(Resolved::Step(_)) => {
+                        self.error_value(
+                            &rpath.key("path"),
+                            "a consumed path cannot read step outputs",
+                        );
+                        ok = false;
+                    }
                     Err(e) => {
                         self.error_value(&rpath.key("path"), e);
                         ok = false;
@@ -382,8 +509,8 @@ impl Checker<'_> {
             if p.location == ParamLoc::Path && !path_vars.contains(&i) {
                 let ppath = declared
                     .iter()
-                    .find(|(d, _)| d.name == p.name)
-                    .map(|(_, pp)| pp.clone())
+                    .find(|(d, _, _)| d == &p.name)
+                    .map(|(_, _, pp)| pp.clone())
                     .unwrap_or_else(|| opath.clone());
                 let msg = format!(
                     "path parameter `{}` does not appear in the path `{}`",
@@ -391,13 +518,14 @@ impl Checker<'_> {
                 );
                 let hint = closest(&p.name, path_vars.iter().map(|&v| params[v].name.as_str()))
                     .map(|c| format!("the path has `{{{c}}}`"));
-                let d = self.error_value(&ppath.key("name"), msg);
+                let d = self.error_key(&ppath, msg);
                 d.help = hint;
                 ok = false;
             }
         }
 
         // Parameters with fixed values; their templates may introduce template-only inputs.
+        let mut fixed: Vec<Fixed> = Vec::new();
         let mut template_inputs: Vec<String> = Vec::new();
         let note_inputs = |t: &Template, params: &[OpParam], acc: &mut Vec<String>| {
             for n in t.inputs() {
@@ -406,7 +534,7 @@ impl Checker<'_> {
                 }
             }
         };
-        for (p, ppath) in &deferred_fixed {
+        for (name, p, ppath) in &deferred_fixed {
             let Some(loc) = self.fixed_loc(p, ppath) else {
                 ok = false;
                 continue;
@@ -416,7 +544,7 @@ impl Checker<'_> {
                 Ok(t) => {
                     note_inputs(&t, &params, &mut template_inputs);
                     fixed.push(Fixed {
-                        name: p.name.clone(),
+                        name: name.clone(),
                         location: loc,
                         value: t,
                     });
@@ -538,29 +666,31 @@ impl Checker<'_> {
         for p in &params {
             if let Some(other) = fields.insert(&p.field, &p.name) {
                 self.error_value(
-                    &opath.key("name"),
+                    opath,
                     format!(
-                        "parameters `{other}` and `{}` of `{}` both become the Rust name `{}`",
-                        p.name, op.name, p.field
+                        "parameters `{other}` and `{}` of `{op_name}` both become the Rust name `{}`",
+                        p.name, p.field
                     ),
                 );
                 ok = false;
             }
         }
 
-        let method_name = snake_ident(&op.name);
-        ok.then(|| Operation {
-            params_struct: format!("{}Params", camel_ident(&op.name)),
+        let method_name = snake_ident(op_name);
+        (ok && format.is_some()).then(|| Operation {
+            params_struct: format!("{}Params", camel_ident(op_name)),
             method_name,
-            name: op.name.clone(),
+            name: op_name.to_owned(),
             method: op.method,
-            label: op.label.clone(),
+            label: op.label().map(str::to_owned),
             description: op.description.clone().or_else(|| res.description.clone()),
             path_text: res.path.clone(),
             path,
             params,
             fixed,
             body,
+            format: format.unwrap_or_else(Format::json),
+            projection,
         })
     }
 }

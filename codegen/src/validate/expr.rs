@@ -1,11 +1,12 @@
 //! Small languages inside spec strings: `{{templates}}`, JSONPath mappings, path templates.
 
-use crate::ir::{JsonSeg, Part, Template};
+use crate::ir::{JsonSeg, Part, StepRef, Template};
 
 /// How a `{{name}}` inside a template resolves.
 pub enum Resolved {
     Env(String),
     Input(String),
+    Step(StepRef),
 }
 
 /// Parses `text` with `{{name}}` placeholders; `resolve` names each placeholder or refuses it.
@@ -30,6 +31,7 @@ pub fn parse_template(
         parts.push(match resolve(name)? {
             Resolved::Env(v) => Part::Env(v),
             Resolved::Input(i) => Part::Input(i),
+            Resolved::Step(s) => Part::Step(s),
         });
         rest = &after[end + 2..];
     }

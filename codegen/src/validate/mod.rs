@@ -1,34 +1,51 @@
-//! Checks a loaded spec and builds the checked model ([`crate::ir`]).
+//! Checks a loaded spec (and the files it imports) and builds the checked model
+//! ([`crate::ir`]).
 //!
 //! Every problem becomes a located diagnostic; checking goes on after an error so that one
-//! run reports all of them. Nothing here panics on any input.
+//! run reports all of them. Nothing here panics on any input. One module per construct.
 
+mod aggregates;
+mod binds;
+mod calls;
 mod consumes;
 mod exposes;
 pub mod expr;
+mod imports;
+mod inputs;
+mod mcp;
+mod outputs;
+mod rest;
+mod skill;
+mod steps;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::ir::{self, Capability, Var};
-use crate::spec::LoadedSpec;
-use crate::spec::model::Binding;
 use crate::spec::source_map::YamlPath;
 use crate::spec::value::Lenient;
+use crate::spec::{LoadedSpec, Project};
 use expr::Resolved;
 
-/// Checks `spec`; on success returns the checked model and any warnings.
-pub fn check(spec: &LoadedSpec) -> Result<(Capability, Diagnostics), Diagnostics> {
+/// Checks `project`; on success returns the checked model and any warnings.
+pub fn check(project: &Project) -> Result<(Capability, Diagnostics), Diagnostics> {
     let mut c = Checker {
-        spec,
+        project,
         diags: Diagnostics::default(),
         vars: Vec::new(),
         var_index: HashMap::new(),
-        broken_ops: Default::default(),
+        broken_ops: HashSet::new(),
         op_index: HashMap::new(),
+        functions: Vec::new(),
+        function_index: HashMap::new(),
+        broken_functions: HashSet::new(),
     };
+    for d in project.files.iter().flat_map(|f| f.early.iter()) {
+        c.diags.push(d.clone());
+    }
+    c.diags.0.extend(project.diags.iter().cloned());
     let cap = c.run();
     if c.diags.has_errors() {
         Err(c.diags)
@@ -38,33 +55,46 @@ pub fn check(spec: &LoadedSpec) -> Result<(Capability, Diagnostics), Diagnostics
 }
 
 pub(crate) struct Checker<'a> {
-    pub spec: &'a LoadedSpec,
+    pub project: &'a Project,
     pub diags: Diagnostics,
     pub vars: Vec<Var>,
     /// `namespace.KEY` and bare `KEY` -> index into `vars`.
     pub var_index: HashMap<String, usize>,
     /// `namespace.operation` of operations already reported as invalid, so that calls to
     /// them do not add a second, misleading error.
-    pub broken_ops: std::collections::HashSet<String>,
+    pub broken_ops: HashSet<String>,
     /// `namespace.operation` -> (client, operation) indexes, for `call:` lookups.
     pub op_index: HashMap<String, (usize, usize)>,
+    pub functions: Vec<ir::Function>,
+    /// `aggregate-namespace.function` -> index into `functions`.
+    pub function_index: HashMap<String, usize>,
+    /// Functions already reported as invalid.
+    pub broken_functions: HashSet<String>,
 }
 
 impl Checker<'_> {
+    /// The document a path is in.
+    pub fn spec(&self, path: &YamlPath) -> &LoadedSpec {
+        self.project
+            .files
+            .get(path.file)
+            .unwrap_or_else(|| self.project.root())
+    }
+
     pub fn error_key(&mut self, path: &YamlPath, message: impl Into<String>) -> &mut Diagnostic {
-        let d = self.spec.at_key(path, Diagnostic::error(message));
+        let d = self.spec(path).at_key(path, Diagnostic::error(message));
         self.diags.push(d);
         self.diags.0.last_mut().expect("just pushed")
     }
 
     pub fn error_value(&mut self, path: &YamlPath, message: impl Into<String>) -> &mut Diagnostic {
-        let d = self.spec.at_value(path, Diagnostic::error(message));
+        let d = self.spec(path).at_value(path, Diagnostic::error(message));
         self.diags.push(d);
         self.diags.0.last_mut().expect("just pushed")
     }
 
     pub fn warn_key(&mut self, path: &YamlPath, message: impl Into<String>) {
-        let d = self.spec.at_key(path, Diagnostic::warning(message));
+        let d = self.spec(path).at_key(path, Diagnostic::warning(message));
         self.diags.push(d);
     }
 
@@ -73,7 +103,7 @@ impl Checker<'_> {
             path,
             format!("{what} is not supported yet by naftiko-codegen"),
         )
-        .help = Some("remove it, or run this capability with the Naftiko reference engine".into());
+        .help = Some("remove it, or run this capability with the reference engine".into());
     }
 
     /// The value of a list item, or its deserialization error reported.
@@ -81,114 +111,120 @@ impl Checker<'_> {
         match item {
             Lenient::Ok(v) => Some(v),
             Lenient::Err(e) => {
-                let d = self.spec.value_error(path, e);
+                let d = self.spec(path).value_error(path, e);
                 self.diags.push(d);
                 None
             }
         }
     }
 
+    /// The name of a named-list item, or an error at the item when it has none.
+    pub fn name_of(
+        &mut self,
+        path: &YamlPath,
+        name: &Option<String>,
+        what: &str,
+    ) -> Option<String> {
+        match name {
+            Some(n) if !n.trim().is_empty() => Some(n.clone()),
+            _ => {
+                self.error_key(path, format!("{what} needs a `name`"));
+                None
+            }
+        }
+    }
+
     fn run(&mut self) -> Capability {
-        let doc = &self.spec.doc;
-        let root = YamlPath::root();
-        if doc.naftiko != "1.0.0-alpha2" {
-            self.error_value(
-                &root.key("naftiko"),
-                format!(
-                    "unsupported spec version `{}`: naftiko-codegen reads `1.0.0-alpha2`",
-                    doc.naftiko
-                ),
-            );
-        }
-        self.binds(&doc.binds, &root.key("binds"));
+        let root = self.project.root();
+        let doc = &root.doc;
+        let base = YamlPath::root();
+        self.binds_of(&doc.binds, &base.key("binds"));
+        let info = doc.info.as_ref();
+        let label = info.and_then(|i| i.label().map(str::to_owned));
+        let description = info.and_then(|i| i.description.clone());
         let Some(cap) = &doc.capability else {
-            self.error_key(&root, "the spec has no `capability:`: nothing to generate")
-                .help = Some(
-                "a file with only top-level `consumes:` is meant to be imported by another spec"
-                    .into(),
-            );
-            return self.empty();
+            // A shared document: its sections are checked on their own.
+            return self.shared_document(label, description);
         };
-        let cpath = root.key("capability");
-        self.binds(&cap.binds, &cpath.key("binds"));
-        if cap.aggregates.is_some() {
-            self.unsupported(&cpath.key("aggregates"), "`aggregates`");
-        }
-        if !doc.consumes.is_empty() {
+        let cpath = base.key("capability");
+        self.binds_of(&cap.binds, &cpath.key("binds"));
+        if !doc.consumes.is_empty() || !doc.exposes.is_empty() || !doc.aggregates.is_empty() {
             self.warn_key(
-                &root.key("consumes"),
-                "top-level `consumes:` is only used when this file is imported; the capability uses `capability.consumes`",
+                &base,
+                "top-level `consumes`, `exposes` and `aggregates` are only used when this file is imported; the capability uses `capability.*`",
             );
         }
         let clients = self.consumes(&cap.consumes, &cpath.key("consumes"));
-        let (rest, mcp) = self.exposes(&cap.exposes, &cpath.key("exposes"), &clients);
+        self.index_ops(&clients);
+        self.aggregates(&cap.aggregates, &cpath.key("aggregates"), &clients);
+        let surfaces = self.exposes(&cap.exposes, &cpath.key("exposes"), &clients);
         if cap.consumes.is_empty() && cap.exposes.is_empty() {
             self.error_key(&cpath, "the capability consumes and exposes nothing");
+        } else if cap.exposes.is_empty() {
+            self.error_key(&cpath, "the capability exposes nothing: add a REST adapter, an MCP server or a skill catalogue under `exposes`");
         }
-        let info = doc.info.as_ref();
         Capability {
-            name: capability_name(self.spec),
-            label: info.and_then(|i| i.label.clone()),
-            description: info.and_then(|i| i.description.clone()),
+            name: capability_name(root),
+            label,
+            description,
             vars: self.vars.clone(),
             clients,
-            rest,
-            mcp,
-            sources: vec![self.spec.file.path.clone()],
+            functions: std::mem::take(&mut self.functions),
+            rest: surfaces.rest,
+            mcp: surfaces.mcp,
+            skills: surfaces.skills,
+            sources: self.project.sources(),
         }
     }
 
-    fn empty(&self) -> Capability {
+    /// A document without `capability:` (a shared file): each section is checked as far as
+    /// it can be alone; nothing is generated from it.
+    fn shared_document(
+        &mut self,
+        label: Option<String>,
+        description: Option<String>,
+    ) -> Capability {
+        let root = self.project.root();
+        let doc = &root.doc;
+        let base = YamlPath::root();
+        let sections = !doc.consumes.is_empty()
+            || !doc.exposes.is_empty()
+            || !doc.aggregates.is_empty()
+            || !doc.binds.is_empty();
+        if !sections {
+            self.error_key(&base, "the spec has no `capability:` and no shared section: nothing to check")
+                .help = Some(
+                "a shared document holds `consumes`, `exposes`, `aggregates` or `binds` for other specs to import".into(),
+            );
+        }
+        let clients = self.consumes(&doc.consumes, &base.key("consumes"));
+        self.index_ops(&clients);
+        self.shared_sections(&clients);
         Capability {
-            name: capability_name(self.spec),
-            label: None,
-            description: None,
-            vars: Vec::new(),
-            clients: Vec::new(),
+            name: capability_name(root),
+            label,
+            description,
+            vars: self.vars.clone(),
+            clients,
+            functions: Vec::new(),
             rest: Vec::new(),
             mcp: Vec::new(),
-            sources: vec![self.spec.file.path.clone()],
+            skills: Vec::new(),
+            sources: self.project.sources(),
         }
     }
 
-    fn binds(&mut self, binds: &[Binding], path: &YamlPath) {
-        for (i, b) in binds.iter().enumerate() {
-            let bpath = path.index(i);
-            if let Some(loc) = &b.location
-                && !loc.starts_with("file:")
-                && !loc.contains("://")
-            {
-                self.error_value(&bpath.key("location"), format!("`{loc}` is not a URI"));
-            }
-            for name in b.keys.keys() {
-                let kpath = bpath.key("keys").key(name);
-                if !name.starts_with(|c: char| c.is_ascii_uppercase())
-                    || !name
-                        .chars()
-                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-                {
-                    self.error_key(
-                        &kpath,
-                        format!("variable `{name}` must be UPPER_SNAKE_CASE: it is read from the environment variable of that name"),
-                    );
-                    continue;
-                }
-                let idx = match self.var_index.get(name) {
-                    Some(&idx) => idx,
-                    None => {
-                        self.vars.push(Var {
-                            name: name.clone(),
-                            namespace: b.namespace.clone(),
-                            description: b.description.clone(),
-                        });
-                        self.vars.len() - 1
-                    }
-                };
-                self.var_index.insert(name.clone(), idx);
-                self.var_index
-                    .insert(format!("{}.{name}", b.namespace), idx);
-            }
-        }
+    fn index_ops(&mut self, clients: &[ir::Client]) {
+        self.op_index = clients
+            .iter()
+            .enumerate()
+            .flat_map(|(ci, c)| {
+                c.ops
+                    .iter()
+                    .enumerate()
+                    .map(move |(oi, o)| (format!("{}.{}", c.namespace, o.name), (ci, oi)))
+            })
+            .collect();
     }
 
     /// Resolves a `{{name}}` that may only name a `binds` variable.
@@ -235,7 +271,7 @@ impl Checker<'_> {
             Ok(t) => Some(t),
             Err(e) => {
                 self.error_value(path, e).help = Some(
-                    "declare it: `binds: [{namespace: env, keys: {NAME: NAME}}]`; the value is read from the environment variable NAME at run time".into(),
+                    "declare it in `binds` (`keys: {NAME: ENV_VAR}`); its value is read at run time".into(),
                 );
                 None
             }

@@ -61,8 +61,8 @@ capability:
 "#;
 
 fn check(text: &str) -> Result<crate::ir::Capability, Diagnostics> {
-    let spec = crate::spec::load_str("specs/t.yaml", text.to_owned())?;
-    super::check(&spec).map(|(c, _)| c)
+    let project = crate::spec::load_project_str("specs/t.yaml", text.to_owned())?;
+    super::check(&project).map(|(c, _)| c)
 }
 
 /// The errors of `text` as (message, line, column).
@@ -78,6 +78,18 @@ fn errors(text: &str) -> Vec<(String, usize, usize)> {
             })
             .collect(),
     }
+}
+
+/// The warnings of an accepted `text` as (message, line, column).
+fn warnings(text: &str) -> Vec<(String, usize, usize)> {
+    let project = crate::spec::load_project_str("specs/t.yaml", text.to_owned()).unwrap();
+    let (_, w) = super::check(&project).unwrap_or_else(|d| panic!("{d}"));
+    w.iter()
+        .map(|d| {
+            let p = d.pos.expect("every diagnostic is located");
+            (d.message.clone(), p.line, p.column)
+        })
+        .collect()
 }
 
 fn line_of(text: &str, needle: &str) -> usize {
@@ -155,14 +167,17 @@ fn call_to_unknown_namespace_and_operation() {
 
 #[test]
 fn with_key_that_is_not_an_input() {
+    // The engine ignores such a key, so the spec is accepted, with a located warning.
     let text = BASE.replace("          limit: rest.limit", "          limt: rest.limit");
-    let e = errors(&text);
-    assert!(
-        e[0].0
-            .contains("`with` key `limt` is not an input of `up.getitem`"),
-        "{e:?}"
-    );
-    assert_eq!((e[0].1, e[0].2), (line_of(&text, "limt:"), 11));
+    let w = warnings(&text);
+    let limt = w
+        .iter()
+        .find(|w| {
+            w.0.contains("`with` key `limt` is not an input of `up.getitem`")
+        })
+        .unwrap_or_else(|| panic!("{w:?}"));
+    assert!(limt.0.contains("did you mean `limit`?"), "{w:?}");
+    assert_eq!((limt.1, limt.2), (line_of(&text, "limt:"), 11));
 }
 
 #[test]
@@ -173,7 +188,7 @@ fn path_parameter_bound_to_nothing() {
     let e = errors(&text);
     assert!(
         e.iter().any(|e| e.0.contains(
-            "path parameter `{item_id}` of `up.getitem` (/items/{item_id}) is bound to nothing"
+            "path parameter `item_id` of `up.getitem` (GET /items/{item_id}) is bound to nothing"
         )),
         "{e:?}"
     );
@@ -277,14 +292,17 @@ fn implicit_bindings() {
     let cap = check(&text).unwrap();
     let r = &cap.rest[0].routes[0];
     assert_eq!(
-        r.inputs[0].source,
+        r.flow.inputs[0].source,
         crate::ir::Source::Path("item-id".into())
     );
-    assert_eq!(r.inputs[1].source, crate::ir::Source::Query("limit".into()));
+    assert_eq!(
+        r.flow.inputs[1].source,
+        crate::ir::Source::Query("limit".into())
+    );
     // A tool with no `with:` requires the path parameters as arguments.
     let tool = &cap.mcp[0].tools[0];
-    assert_eq!(tool.inputs[0].name, "item_id");
-    assert!(tool.inputs[0].required);
+    assert_eq!(tool.flow.inputs[0].name, "item_id");
+    assert!(tool.flow.inputs[0].required);
 }
 
 #[test]

@@ -8,13 +8,21 @@ pub const LABEL: &str = "Bookshelf";
 /// The capability's description (`info.description`).
 pub const DESCRIPTION: &str = "A library catalogue API (books and loans). The second capability of this repository, written in the official alpha2 grammar where it differs from the seed's dialect.";
 
-/// The variables this capability reads from the environment (its `binds`).
+/// The names of the variables of this capability's `binds`.
 pub mod vars {
-    /// `BOOKSHELF_API_KEY`: read from the environment variable of that name (bound in namespace `env`).
+    /// `BOOKSHELF_API_KEY` (namespace `env`): read at run time from the environment variable `BOOKSHELF_API_KEY`.
     ///
     /// Credentials of the Bookshelf API.
     pub const BOOKSHELF_API_KEY: &str = "BOOKSHELF_API_KEY";
 }
+
+/// Where each variable of `binds` is read at run time (never at build time).
+pub static BINDS: &[naftiko_runtime::binds::Bind] = &[
+    naftiko_runtime::binds::Bind {
+        var: "BOOKSHELF_API_KEY",
+        from: naftiko_runtime::binds::From::Env("BOOKSHELF_API_KEY"),
+    },
+];
 
 /// Client of the consumed API `bookshelf`, at `https://bookshelf.example.com/api`.
 ///
@@ -42,13 +50,21 @@ pub mod bookshelf {
         ///
         /// Calls carry the API key `X-Api-Key` from `BOOKSHELF_API_KEY`.
         ///
-        /// Variables are taken from [`ClientConfig::var`](naftiko_runtime::client::ClientConfig::var) overrides, else from the environment; a missing one is an error.
+        /// Variables are taken from [`ClientConfig::with_var`](naftiko_runtime::client::ClientConfig::with_var) overrides, else from where the spec's `binds` say (an environment variable, or a key of a file read at start-up); a missing one is an error.
+        #[allow(unused_variables)]
         pub fn new(
             config: naftiko_runtime::client::ClientConfig,
         ) -> Result<Self, naftiko_runtime::Error> {
+            let vars = naftiko_runtime::binds::Vars::resolve(
+                super::BINDS,
+                &["BOOKSHELF_API_KEY"],
+                &config.vars,
+            )?;
             let auth = naftiko_runtime::client::Auth::ApiKey {
                 name: "X-Api-Key",
-                value: naftiko_runtime::Secret::new(config.var("BOOKSHELF_API_KEY")?),
+                value: naftiko_runtime::Secret::new(
+                    vars.get("BOOKSHELF_API_KEY")?.to_owned(),
+                ),
                 in_query: false,
             };
             let fixed = vec![
@@ -281,41 +297,48 @@ pub mod bookshelf {
     }
 }
 
-/// Clients of every API this capability consumes; cheap to clone.
+/// Clients of every API this capability consumes, and the variables its surfaces
+/// read; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Clients {
     /// Client of `bookshelf` (`https://bookshelf.example.com/api`).
     pub bookshelf: bookshelf::Client,
+    /// The `binds` variables the surfaces read (inbound tokens, templates).
+    pub vars: naftiko_runtime::binds::Vars,
 }
 
 impl Clients {
-    /// Builds every client with default settings; credentials come from the environment.
+    /// Builds every client with default settings; variables come from `binds`.
     pub fn from_env() -> Result<Self, naftiko_runtime::Error> {
         Self::with_config(|_| naftiko_runtime::client::ClientConfig::default())
     }
 
     /// Builds every client with the settings `config` gives for its namespace.
+    /// Variable overrides of any client's settings apply to the surfaces too.
     #[allow(unused_mut, unused_variables)]
     pub fn with_config(
         mut config: impl FnMut(&'static str) -> naftiko_runtime::client::ClientConfig,
     ) -> Result<Self, naftiko_runtime::Error> {
-        Ok(Self {
-            bookshelf: bookshelf::Client::new(config("bookshelf"))?,
-        })
+        let mut overrides: Vec<(String, naftiko_runtime::Secret)> = Vec::new();
+        let c = config("bookshelf");
+        overrides.extend(c.vars.iter().cloned());
+        let bookshelf = bookshelf::Client::new(c)?;
+        let vars = naftiko_runtime::binds::Vars::resolve(BINDS, &[], &overrides)?;
+        Ok(Self { bookshelf, vars })
     }
 }
 
 /// REST adapter `bookshelf-rest`: 7 routes on port 8180.
 ///
-/// | Method | Path | Calls |
+/// | Method | Path | Does |
 /// |---|---|---|
-/// | GET | `/books` | `bookshelf.list-books` |
-/// | POST | `/books` | `bookshelf.create-book` |
-/// | GET | `/books/{book_id}` | `bookshelf.get-book` |
-/// | PUT | `/books/{book_id}` | `bookshelf.replace-book` |
-/// | PATCH | `/books/{book_id}` | `bookshelf.update-book` |
-/// | DELETE | `/books/{book_id}` | `bookshelf.delete-book` |
-/// | POST | `/books/{book_id}/loans` | `bookshelf.lend-book` |
+/// | GET | `/books` | calls `bookshelf.list-books` |
+/// | POST | `/books` | calls `bookshelf.create-book` |
+/// | GET | `/books/{book_id}` | calls `bookshelf.get-book` |
+/// | PUT | `/books/{book_id}` | calls `bookshelf.replace-book` |
+/// | PATCH | `/books/{book_id}` | calls `bookshelf.update-book` |
+/// | DELETE | `/books/{book_id}` | calls `bookshelf.delete-book` |
+/// | POST | `/books/{book_id}/loans` | calls `bookshelf.lend-book` |
 pub mod bookshelf_rest {
     /// The namespace of this adapter.
     pub const NAMESPACE: &str = "bookshelf-rest";
@@ -336,6 +359,7 @@ pub mod bookshelf_rest {
     pub fn router(
         clients: super::Clients,
     ) -> Result<naftiko_runtime::axum::Router, naftiko_runtime::Error> {
+        let auth = auth(&clients.vars)?;
         let router = naftiko_runtime::axum::Router::new()
             .route(
                 "/books",
@@ -353,7 +377,7 @@ pub mod bookshelf_rest {
                 naftiko_runtime::axum::routing::post(lend_book),
             )
             .with_state(clients);
-        naftiko_runtime::rest::with_auth(router, auth()?)
+        naftiko_runtime::rest::with_auth(router, auth)
     }
 
     /// This adapter as a servable surface.
@@ -370,7 +394,10 @@ pub mod bookshelf_rest {
     }
 
     /// The authentication callers must present, as declared in the spec.
-    pub fn auth() -> Result<naftiko_runtime::auth::Inbound, naftiko_runtime::Error> {
+    #[allow(unused_variables)]
+    pub fn auth(
+        vars: &naftiko_runtime::binds::Vars,
+    ) -> Result<naftiko_runtime::auth::Inbound, naftiko_runtime::Error> {
         Ok(naftiko_runtime::auth::Inbound::None)
     }
 
@@ -422,10 +449,21 @@ pub mod bookshelf_rest {
         item: &naftiko_runtime::Shape::Object {
             base: &[],
             fields: &[
-                ("id", naftiko_runtime::Shape::Path(&[naftiko_runtime::Seg::Key("id")])),
+                (
+                    "id",
+                    naftiko_runtime::Shape::Path {
+                        path: &[naftiko_runtime::Seg::Key("id")],
+                        ty: naftiko_runtime::Ty::String,
+                        max_length: None,
+                    },
+                ),
                 (
                     "title",
-                    naftiko_runtime::Shape::Path(&[naftiko_runtime::Seg::Key("title")]),
+                    naftiko_runtime::Shape::Path {
+                        path: &[naftiko_runtime::Seg::Key("title")],
+                        ty: naftiko_runtime::Ty::String,
+                        max_length: None,
+                    },
                 ),
             ],
         },
@@ -448,24 +486,27 @@ pub mod bookshelf_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(LIST_BOOKS_INPUTS) {
-            Ok(inputs) => call_list_books(&clients, inputs).await,
+            Ok(inputs) => run_list_books(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &LIST_BOOKS_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_list_books(
+    async fn run_list_books(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let params = super::bookshelf::ListBooksParams {
-            q: inputs.take_opt("q")?,
-            limit: inputs.take("limit")?,
-            min_rating: inputs.take_opt("min-rating")?,
-            available: inputs.take_opt("available")?,
-            tag: inputs.take_opt("tag")?,
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let params = super::bookshelf::ListBooksParams {
+                q: inputs.take_opt("q")?,
+                limit: inputs.take("limit")?,
+                min_rating: inputs.take_opt("min-rating")?,
+                available: inputs.take_opt("available")?,
+                tag: inputs.take_opt("tag")?,
+            };
+            clients.bookshelf.list_books(&params).await?
         };
-        clients.bookshelf.list_books(&params).await
+        naftiko_runtime::Reply::mapped(response, &LIST_BOOKS_OUTPUT)
     }
 
     static CREATE_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -494,20 +535,23 @@ pub mod bookshelf_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(CREATE_BOOK_INPUTS) {
-            Ok(inputs) => call_create_book(&clients, inputs).await,
+            Ok(inputs) => run_create_book(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &CREATE_BOOK_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_create_book(
+    async fn run_create_book(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let params = super::bookshelf::CreateBookParams {
-            body: inputs.take("body")?,
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let params = super::bookshelf::CreateBookParams {
+                body: inputs.take("body")?,
+            };
+            clients.bookshelf.create_book(&params).await?
         };
-        clients.bookshelf.create_book(&params).await
+        naftiko_runtime::Reply::mapped(response, &CREATE_BOOK_OUTPUT)
     }
 
     static GET_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -521,9 +565,11 @@ pub mod bookshelf_rest {
         },
     ];
 
-    static GET_BOOK_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Path(
-        &[naftiko_runtime::Seg::Key("book")],
-    );
+    static GET_BOOK_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Path {
+        path: &[naftiko_runtime::Seg::Key("book")],
+        ty: naftiko_runtime::Ty::Any,
+        max_length: None,
+    };
 
     /// Retrieve a book.
     ///
@@ -538,18 +584,21 @@ pub mod bookshelf_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(GET_BOOK_INPUTS) {
-            Ok(inputs) => call_get_book(&clients, inputs).await,
+            Ok(inputs) => run_get_book(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &GET_BOOK_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_get_book(
+    async fn run_get_book(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let book_id: String = inputs.take("book_id")?;
-        clients.bookshelf.get_book(&book_id).await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let book_id: String = inputs.take("book_id")?;
+            clients.bookshelf.get_book(&book_id).await?
+        };
+        naftiko_runtime::Reply::mapped(response, &GET_BOOK_OUTPUT)
     }
 
     static REPLACE_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -587,21 +636,24 @@ pub mod bookshelf_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(REPLACE_BOOK_INPUTS) {
-            Ok(inputs) => call_replace_book(&clients, inputs).await,
+            Ok(inputs) => run_replace_book(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &REPLACE_BOOK_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_replace_book(
+    async fn run_replace_book(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let book_id: String = inputs.take("book_id")?;
-        let params = super::bookshelf::ReplaceBookParams {
-            body: inputs.take("body")?,
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let book_id: String = inputs.take("book_id")?;
+            let params = super::bookshelf::ReplaceBookParams {
+                body: inputs.take("body")?,
+            };
+            clients.bookshelf.replace_book(&book_id, &params).await?
         };
-        clients.bookshelf.replace_book(&book_id, &params).await
+        naftiko_runtime::Reply::mapped(response, &REPLACE_BOOK_OUTPUT)
     }
 
     static UPDATE_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -639,21 +691,24 @@ pub mod bookshelf_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(UPDATE_BOOK_INPUTS) {
-            Ok(inputs) => call_update_book(&clients, inputs).await,
+            Ok(inputs) => run_update_book(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &UPDATE_BOOK_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_update_book(
+    async fn run_update_book(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let book_id: String = inputs.take("book_id")?;
-        let params = super::bookshelf::UpdateBookParams {
-            body: inputs.take("body")?,
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let book_id: String = inputs.take("book_id")?;
+            let params = super::bookshelf::UpdateBookParams {
+                body: inputs.take("body")?,
+            };
+            clients.bookshelf.update_book(&book_id, &params).await?
         };
-        clients.bookshelf.update_book(&book_id, &params).await
+        naftiko_runtime::Reply::mapped(response, &UPDATE_BOOK_OUTPUT)
     }
 
     static DELETE_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -682,18 +737,21 @@ pub mod bookshelf_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(DELETE_BOOK_INPUTS) {
-            Ok(inputs) => call_delete_book(&clients, inputs).await,
+            Ok(inputs) => run_delete_book(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &DELETE_BOOK_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_delete_book(
+    async fn run_delete_book(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let book_id: String = inputs.take("book_id")?;
-        clients.bookshelf.delete_book(&book_id).await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let book_id: String = inputs.take("book_id")?;
+            clients.bookshelf.delete_book(&book_id).await?
+        };
+        naftiko_runtime::Reply::mapped(response, &DELETE_BOOK_OUTPUT)
     }
 
     static LEND_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -753,24 +811,29 @@ pub mod bookshelf_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(LEND_BOOK_INPUTS) {
-            Ok(inputs) => call_lend_book(&clients, inputs).await,
+            Ok(inputs) => run_lend_book(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &LEND_BOOK_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_lend_book(
+    async fn run_lend_book(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let book_id: String = inputs.take("book_id")?;
-        let params = super::bookshelf::LendBookParams {
-            x_request_id: inputs.take_opt("X-Request-Id")?,
-            member: inputs.take_opt("member")?,
-            days: inputs.take_opt("days")?,
-            channel: Some(naftiko_runtime::convert(naftiko_runtime::json("\"rest\"")?)?),
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let book_id: String = inputs.take("book_id")?;
+            let params = super::bookshelf::LendBookParams {
+                x_request_id: inputs.take_opt("X-Request-Id")?,
+                member: inputs.take_opt("member")?,
+                days: inputs.take_opt("days")?,
+                channel: Some(
+                    naftiko_runtime::convert(naftiko_runtime::json("\"rest\"")?)?,
+                ),
+            };
+            clients.bookshelf.lend_book(&book_id, &params).await?
         };
-        clients.bookshelf.lend_book(&book_id, &params).await
+        naftiko_runtime::Reply::mapped(response, &LEND_BOOK_OUTPUT)
     }
 }
 
@@ -778,12 +841,12 @@ pub mod bookshelf_rest {
 ///
 /// Bookshelf tools for agents.
 ///
-/// | Tool | Calls | Hints |
+/// | Tool | Does | Hints |
 /// |---|---|---|
-/// | `search-books` | `bookshelf.list-books` | read-only, idempotent, open-world |
-/// | `get-book` | `bookshelf.get-book` | read-only, idempotent, open-world |
-/// | `update-book` | `bookshelf.update-book` | destructive, idempotent, open-world |
-/// | `lend-book` | `bookshelf.lend-book` | open-world |
+/// | `search-books` | calls `bookshelf.list-books` | read-only, idempotent, open-world |
+/// | `get-book` | calls `bookshelf.get-book` | read-only, idempotent, open-world |
+/// | `update-book` | calls `bookshelf.update-book` | destructive, idempotent, open-world |
+/// | `lend-book` | calls `bookshelf.lend-book` | open-world |
 pub mod bookshelf_mcp {
     /// The namespace of this server.
     pub const NAMESPACE: &str = "bookshelf-mcp";
@@ -853,9 +916,11 @@ pub mod bookshelf_mcp {
         },
     ];
 
-    static GET_BOOK_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Path(
-        &[naftiko_runtime::Seg::Key("book")],
-    );
+    static GET_BOOK_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Path {
+        path: &[naftiko_runtime::Seg::Key("book")],
+        ty: naftiko_runtime::Ty::Any,
+        max_length: None,
+    };
 
     static UPDATE_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
         naftiko_runtime::InputSpec {
@@ -926,7 +991,7 @@ pub mod bookshelf_mcp {
             idempotent: true,
             open_world: true,
             inputs: SEARCH_BOOKS_INPUTS,
-            output: &SEARCH_BOOKS_OUTPUT,
+            output_schema: None,
         },
         naftiko_runtime::mcp::ToolSpec {
             name: "get-book",
@@ -937,7 +1002,9 @@ pub mod bookshelf_mcp {
             idempotent: true,
             open_world: true,
             inputs: GET_BOOK_INPUTS,
-            output: &GET_BOOK_OUTPUT,
+            output_schema: Some(
+                "{\"type\":\"object\",\"properties\":{\"result\":{}},\"required\":[\"result\"]}",
+            ),
         },
         naftiko_runtime::mcp::ToolSpec {
             name: "update-book",
@@ -948,7 +1015,7 @@ pub mod bookshelf_mcp {
             idempotent: true,
             open_world: true,
             inputs: UPDATE_BOOK_INPUTS,
-            output: &UPDATE_BOOK_OUTPUT,
+            output_schema: None,
         },
         naftiko_runtime::mcp::ToolSpec {
             name: "lend-book",
@@ -959,7 +1026,7 @@ pub mod bookshelf_mcp {
             idempotent: false,
             open_world: true,
             inputs: LEND_BOOK_INPUTS,
-            output: &LEND_BOOK_OUTPUT,
+            output_schema: None,
         },
     ];
 
@@ -996,14 +1063,14 @@ pub mod bookshelf_mcp {
             inputs: naftiko_runtime::Inputs,
         ) -> naftiko_runtime::BoxFuture<
             '_,
-            Result<naftiko_runtime::Response, naftiko_runtime::Error>,
+            Result<naftiko_runtime::Reply, naftiko_runtime::Error>,
         > {
             Box::pin(async move {
                 match tool {
-                    0usize => call_search_books(&self.clients, inputs).await,
-                    1usize => call_get_book(&self.clients, inputs).await,
-                    2usize => call_update_book(&self.clients, inputs).await,
-                    3usize => call_lend_book(&self.clients, inputs).await,
+                    0usize => run_search_books(&self.clients, inputs).await,
+                    1usize => run_get_book(&self.clients, inputs).await,
+                    2usize => run_update_book(&self.clients, inputs).await,
+                    3usize => run_lend_book(&self.clients, inputs).await,
                     _ => Err(naftiko_runtime::Error::UnknownTool(tool)),
                 }
             })
@@ -1017,26 +1084,28 @@ pub mod bookshelf_mcp {
 
     /// This server as a servable surface.
     pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::McpSurface {
-        let clients = clients.clone();
         naftiko_runtime::serve::McpSurface {
             namespace: NAMESPACE,
             port: PORT,
             address: ADDRESS,
             stdio: STDIO,
             tools: TOOLS.len(),
-            auth,
-            handler: handler(clients),
+            auth: auth(&clients.vars),
+            handler: handler(clients.clone()),
         }
     }
 
     /// The authentication callers must present, as declared in the spec.
-    pub fn auth() -> Result<naftiko_runtime::auth::Inbound, naftiko_runtime::Error> {
+    #[allow(unused_variables)]
+    pub fn auth(
+        vars: &naftiko_runtime::binds::Vars,
+    ) -> Result<naftiko_runtime::auth::Inbound, naftiko_runtime::Error> {
         Ok(naftiko_runtime::auth::Inbound::None)
     }
 
     /// Tool `search-books`: Search the catalogue.
     ///
-    /// Calls [`bookshelf::Client::list_books`](super::bookshelf::Client::list_books).
+    /// It calls [`bookshelf::Client::list_books`](super::bookshelf::Client::list_books).
     ///
     /// Arguments:
     /// - `query` (argument, string, required): Words to search for.
@@ -1044,77 +1113,92 @@ pub mod bookshelf_mcp {
     /// - `min_rating` (argument, number): Minimum rating.
     /// - `available` (argument, boolean): Only available books.
     /// - `tags` (argument, array): Tags the books must have.
-    async fn call_search_books(
+    async fn run_search_books(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let params = super::bookshelf::ListBooksParams {
-            q: inputs.take_opt("query")?,
-            limit: inputs.take("limit")?,
-            min_rating: inputs.take_opt("min_rating")?,
-            available: inputs.take_opt("available")?,
-            tag: inputs.take_opt("tags")?,
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let params = super::bookshelf::ListBooksParams {
+                q: inputs.take_opt("query")?,
+                limit: inputs.take("limit")?,
+                min_rating: inputs.take_opt("min_rating")?,
+                available: inputs.take_opt("available")?,
+                tag: inputs.take_opt("tags")?,
+            };
+            clients.bookshelf.list_books(&params).await?
         };
-        clients.bookshelf.list_books(&params).await
+        naftiko_runtime::Reply::mapped(response, &SEARCH_BOOKS_OUTPUT)
     }
 
     /// Tool `get-book`: Retrieve a book by id.
     ///
-    /// Calls [`bookshelf::Client::get_book`](super::bookshelf::Client::get_book).
+    /// It calls [`bookshelf::Client::get_book`](super::bookshelf::Client::get_book).
     ///
     /// Arguments:
     /// - `book_id` (argument, string, required): The book's identifier.
-    async fn call_get_book(
+    async fn run_get_book(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let book_id: String = inputs.take("book_id")?;
-        clients.bookshelf.get_book(&book_id).await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let book_id: String = inputs.take("book_id")?;
+            clients.bookshelf.get_book(&book_id).await?
+        };
+        naftiko_runtime::Reply::mapped(response, &GET_BOOK_OUTPUT)
     }
 
     /// Tool `update-book`: Change some fields of a book.
     ///
-    /// Calls [`bookshelf::Client::update_book`](super::bookshelf::Client::update_book).
+    /// It calls [`bookshelf::Client::update_book`](super::bookshelf::Client::update_book).
     ///
     /// Arguments:
     /// - `book_id` (argument, string, required): The book's identifier.
     /// - `body` (argument, object, required): The fields to change (JSON merge patch).
-    async fn call_update_book(
+    async fn run_update_book(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let book_id: String = inputs.take("book_id")?;
-        let params = super::bookshelf::UpdateBookParams {
-            body: inputs.take("body")?,
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let book_id: String = inputs.take("book_id")?;
+            let params = super::bookshelf::UpdateBookParams {
+                body: inputs.take("body")?,
+            };
+            clients.bookshelf.update_book(&book_id, &params).await?
         };
-        clients.bookshelf.update_book(&book_id, &params).await
+        naftiko_runtime::Reply::mapped(response, &UPDATE_BOOK_OUTPUT)
     }
 
     /// Tool `lend-book`: Lend a book to a member for some days.
     ///
-    /// Calls [`bookshelf::Client::lend_book`](super::bookshelf::Client::lend_book).
+    /// It calls [`bookshelf::Client::lend_book`](super::bookshelf::Client::lend_book).
     ///
     /// Arguments:
     /// - `book_id` (argument, string, required): The book.
     /// - `member` (argument, string, required): The member.
     /// - `days` (argument, integer, required): Loan length in days.
     /// - `X-Request-Id` (argument, string): An idempotency key for the loan.
-    async fn call_lend_book(
+    async fn run_lend_book(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let book_id: String = inputs.take("book_id")?;
-        let params = super::bookshelf::LendBookParams {
-            x_request_id: inputs.take_opt("X-Request-Id")?,
-            member: inputs.take_opt("member")?,
-            days: inputs.take_opt("days")?,
-            channel: Some(naftiko_runtime::convert(naftiko_runtime::json("\"mcp\"")?)?),
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let book_id: String = inputs.take("book_id")?;
+            let params = super::bookshelf::LendBookParams {
+                x_request_id: inputs.take_opt("X-Request-Id")?,
+                member: inputs.take_opt("member")?,
+                days: inputs.take_opt("days")?,
+                channel: Some(
+                    naftiko_runtime::convert(naftiko_runtime::json("\"mcp\"")?)?,
+                ),
+            };
+            clients.bookshelf.lend_book(&book_id, &params).await?
         };
-        clients.bookshelf.lend_book(&book_id, &params).await
+        naftiko_runtime::Reply::mapped(response, &LEND_BOOK_OUTPUT)
     }
 }
 
 /// Every surface this capability exposes, ready for `naftiko_runtime::serve`.
+#[allow(unused_mut)]
 pub fn surfaces(clients: &Clients) -> naftiko_runtime::serve::Surfaces {
     let mut surfaces = naftiko_runtime::serve::Surfaces::new(CAPABILITY, LABEL);
     surfaces

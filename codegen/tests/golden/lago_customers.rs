@@ -8,11 +8,19 @@ pub const LABEL: &str = "Lago API documentation — Customers";
 /// The capability's description (`info.description`).
 pub const DESCRIPTION: &str = "Lago API documentation — Customers. 9 operations. Lead operation: Lago Create a customer. Self-contained Naftiko capability covering one Lago business surface.";
 
-/// The variables this capability reads from the environment (its `binds`).
+/// The names of the variables of this capability's `binds`.
 pub mod vars {
-    /// `LAGO_API_KEY`: read from the environment variable of that name (bound in namespace `env`).
+    /// `LAGO_API_KEY` (namespace `env`): read at run time from the environment variable `LAGO_API_KEY`.
     pub const LAGO_API_KEY: &str = "LAGO_API_KEY";
 }
+
+/// Where each variable of `binds` is read at run time (never at build time).
+pub static BINDS: &[naftiko_runtime::binds::Bind] = &[
+    naftiko_runtime::binds::Bind {
+        var: "LAGO_API_KEY",
+        from: naftiko_runtime::binds::From::Env("LAGO_API_KEY"),
+    },
+];
 
 /// Client of the consumed API `lago-customers`, at `https://api.getlago.com/api/v1`.
 ///
@@ -40,12 +48,18 @@ pub mod lago_customers {
         ///
         /// Calls are authenticated with a bearer token from `LAGO_API_KEY`.
         ///
-        /// Variables are taken from [`ClientConfig::var`](naftiko_runtime::client::ClientConfig::var) overrides, else from the environment; a missing one is an error.
+        /// Variables are taken from [`ClientConfig::with_var`](naftiko_runtime::client::ClientConfig::with_var) overrides, else from where the spec's `binds` say (an environment variable, or a key of a file read at start-up); a missing one is an error.
+        #[allow(unused_variables)]
         pub fn new(
             config: naftiko_runtime::client::ClientConfig,
         ) -> Result<Self, naftiko_runtime::Error> {
+            let vars = naftiko_runtime::binds::Vars::resolve(
+                super::BINDS,
+                &["LAGO_API_KEY"],
+                &config.vars,
+            )?;
             let auth = naftiko_runtime::client::Auth::Bearer(
-                naftiko_runtime::Secret::new(config.var("LAGO_API_KEY")?),
+                naftiko_runtime::Secret::new(vars.get("LAGO_API_KEY")?.to_owned()),
             );
             let fixed = vec![];
             Ok(Self {
@@ -277,27 +291,34 @@ pub mod lago_customers {
     }
 }
 
-/// Clients of every API this capability consumes; cheap to clone.
+/// Clients of every API this capability consumes, and the variables its surfaces
+/// read; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Clients {
     /// Client of `lago-customers` (`https://api.getlago.com/api/v1`).
     pub lago_customers: lago_customers::Client,
+    /// The `binds` variables the surfaces read (inbound tokens, templates).
+    pub vars: naftiko_runtime::binds::Vars,
 }
 
 impl Clients {
-    /// Builds every client with default settings; credentials come from the environment.
+    /// Builds every client with default settings; variables come from `binds`.
     pub fn from_env() -> Result<Self, naftiko_runtime::Error> {
         Self::with_config(|_| naftiko_runtime::client::ClientConfig::default())
     }
 
     /// Builds every client with the settings `config` gives for its namespace.
+    /// Variable overrides of any client's settings apply to the surfaces too.
     #[allow(unused_mut, unused_variables)]
     pub fn with_config(
         mut config: impl FnMut(&'static str) -> naftiko_runtime::client::ClientConfig,
     ) -> Result<Self, naftiko_runtime::Error> {
-        Ok(Self {
-            lago_customers: lago_customers::Client::new(config("lago-customers"))?,
-        })
+        let mut overrides: Vec<(String, naftiko_runtime::Secret)> = Vec::new();
+        let c = config("lago-customers");
+        overrides.extend(c.vars.iter().cloned());
+        let lago_customers = lago_customers::Client::new(c)?;
+        let vars = naftiko_runtime::binds::Vars::resolve(BINDS, &[], &overrides)?;
+        Ok(Self { lago_customers, vars })
     }
 }
 
@@ -305,17 +326,17 @@ impl Clients {
 ///
 /// REST adapter for Lago API documentation — Customers. One Spectral-compliant resource per consumed operation, prefixed with /v1.
 ///
-/// | Method | Path | Calls |
+/// | Method | Path | Does |
 /// |---|---|---|
-/// | POST | `/v1/customers` | `lago-customers.createcustomer` |
-/// | GET | `/v1/customers` | `lago-customers.findallcustomers` |
-/// | DELETE | `/v1/customers/{external-customer-id}/applied-coupons/{applied-coupon-id}` | `lago-customers.deleteappliedcoupon` |
-/// | POST | `/v1/customers/{external-customer-id}/checkout-url` | `lago-customers.generatecustomercheckouturl` |
-/// | GET | `/v1/customers/{external-customer-id}/current-usage` | `lago-customers.findcustomercurrentusage` |
-/// | GET | `/v1/customers/{external-customer-id}/past-usage` | `lago-customers.findallcustomerpastusage` |
-/// | GET | `/v1/customers/{external-customer-id}/portal-url` | `lago-customers.getcustomerportalurl` |
-/// | GET | `/v1/customers/{external-id}` | `lago-customers.findcustomer` |
-/// | DELETE | `/v1/customers/{external-id}` | `lago-customers.destroycustomer` |
+/// | POST | `/v1/customers` | calls `lago-customers.createcustomer` |
+/// | GET | `/v1/customers` | calls `lago-customers.findallcustomers` |
+/// | DELETE | `/v1/customers/{external-customer-id}/applied-coupons/{applied-coupon-id}` | calls `lago-customers.deleteappliedcoupon` |
+/// | POST | `/v1/customers/{external-customer-id}/checkout-url` | calls `lago-customers.generatecustomercheckouturl` |
+/// | GET | `/v1/customers/{external-customer-id}/current-usage` | calls `lago-customers.findcustomercurrentusage` |
+/// | GET | `/v1/customers/{external-customer-id}/past-usage` | calls `lago-customers.findallcustomerpastusage` |
+/// | GET | `/v1/customers/{external-customer-id}/portal-url` | calls `lago-customers.getcustomerportalurl` |
+/// | GET | `/v1/customers/{external-id}` | calls `lago-customers.findcustomer` |
+/// | DELETE | `/v1/customers/{external-id}` | calls `lago-customers.destroycustomer` |
 pub mod lago_customers_rest {
     /// The namespace of this adapter.
     pub const NAMESPACE: &str = "lago-customers-rest";
@@ -336,6 +357,7 @@ pub mod lago_customers_rest {
     pub fn router(
         clients: super::Clients,
     ) -> Result<naftiko_runtime::axum::Router, naftiko_runtime::Error> {
+        let auth = auth(&clients.vars)?;
         let router = naftiko_runtime::axum::Router::new()
             .route(
                 "/v1/customers",
@@ -367,7 +389,7 @@ pub mod lago_customers_rest {
                 naftiko_runtime::axum::routing::get(findcustomer).delete(destroycustomer),
             )
             .with_state(clients);
-        naftiko_runtime::rest::with_auth(router, auth()?)
+        naftiko_runtime::rest::with_auth(router, auth)
     }
 
     /// This adapter as a servable surface.
@@ -384,7 +406,10 @@ pub mod lago_customers_rest {
     }
 
     /// The authentication callers must present, as declared in the spec.
-    pub fn auth() -> Result<naftiko_runtime::auth::Inbound, naftiko_runtime::Error> {
+    #[allow(unused_variables)]
+    pub fn auth(
+        vars: &naftiko_runtime::binds::Vars,
+    ) -> Result<naftiko_runtime::auth::Inbound, naftiko_runtime::Error> {
         Ok(naftiko_runtime::auth::Inbound::None)
     }
 
@@ -414,20 +439,23 @@ pub mod lago_customers_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(CREATECUSTOMER_INPUTS) {
-            Ok(inputs) => call_createcustomer(&clients, inputs).await,
+            Ok(inputs) => run_createcustomer(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &CREATECUSTOMER_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_createcustomer(
+    async fn run_createcustomer(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let params = super::lago_customers::CreatecustomerParams {
-            body: inputs.take("body")?,
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let params = super::lago_customers::CreatecustomerParams {
+                body: inputs.take("body")?,
+            };
+            clients.lago_customers.createcustomer(&params).await?
         };
-        clients.lago_customers.createcustomer(&params).await
+        naftiko_runtime::Reply::mapped(response, &CREATECUSTOMER_OUTPUT)
     }
 
     static FINDALLCUSTOMERS_INPUTS: &[naftiko_runtime::InputSpec] = &[];
@@ -444,17 +472,18 @@ pub mod lago_customers_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(FINDALLCUSTOMERS_INPUTS) {
-            Ok(inputs) => call_findallcustomers(&clients, inputs).await,
+            Ok(inputs) => run_findallcustomers(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &FINDALLCUSTOMERS_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_findallcustomers(
+    async fn run_findallcustomers(
         clients: &super::Clients,
         _inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        clients.lago_customers.findallcustomers().await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = clients.lago_customers.findallcustomers().await?;
+        naftiko_runtime::Reply::mapped(response, &FINDALLCUSTOMERS_OUTPUT)
     }
 
     static DELETEAPPLIEDCOUPON_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -496,22 +525,25 @@ pub mod lago_customers_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(DELETEAPPLIEDCOUPON_INPUTS) {
-            Ok(inputs) => call_deleteappliedcoupon(&clients, inputs).await,
+            Ok(inputs) => run_deleteappliedcoupon(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &DELETEAPPLIEDCOUPON_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_deleteappliedcoupon(
+    async fn run_deleteappliedcoupon(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_customer_id: String = inputs.take("external_customer_id")?;
-        let applied_coupon_id: String = inputs.take("applied_coupon_id")?;
-        clients
-            .lago_customers
-            .deleteappliedcoupon(&external_customer_id, &applied_coupon_id)
-            .await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_customer_id: String = inputs.take("external_customer_id")?;
+            let applied_coupon_id: String = inputs.take("applied_coupon_id")?;
+            clients
+                .lago_customers
+                .deleteappliedcoupon(&external_customer_id, &applied_coupon_id)
+                .await?
+        };
+        naftiko_runtime::Reply::mapped(response, &DELETEAPPLIEDCOUPON_OUTPUT)
     }
 
     static GENERATECUSTOMERCHECKOUTURL_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -542,18 +574,24 @@ pub mod lago_customers_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(GENERATECUSTOMERCHECKOUTURL_INPUTS) {
-            Ok(inputs) => call_generatecustomercheckouturl(&clients, inputs).await,
+            Ok(inputs) => run_generatecustomercheckouturl(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &GENERATECUSTOMERCHECKOUTURL_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_generatecustomercheckouturl(
+    async fn run_generatecustomercheckouturl(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_customer_id: String = inputs.take("external_customer_id")?;
-        clients.lago_customers.generatecustomercheckouturl(&external_customer_id).await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_customer_id: String = inputs.take("external_customer_id")?;
+            clients
+                .lago_customers
+                .generatecustomercheckouturl(&external_customer_id)
+                .await?
+        };
+        naftiko_runtime::Reply::mapped(response, &GENERATECUSTOMERCHECKOUTURL_OUTPUT)
     }
 
     static FINDCUSTOMERCURRENTUSAGE_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -595,24 +633,27 @@ pub mod lago_customers_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(FINDCUSTOMERCURRENTUSAGE_INPUTS) {
-            Ok(inputs) => call_findcustomercurrentusage(&clients, inputs).await,
+            Ok(inputs) => run_findcustomercurrentusage(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &FINDCUSTOMERCURRENTUSAGE_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_findcustomercurrentusage(
+    async fn run_findcustomercurrentusage(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_customer_id: String = inputs.take("external_customer_id")?;
-        let params = super::lago_customers::FindcustomercurrentusageParams {
-            external_subscription_id: inputs.take("external_subscription_id")?,
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_customer_id: String = inputs.take("external_customer_id")?;
+            let params = super::lago_customers::FindcustomercurrentusageParams {
+                external_subscription_id: inputs.take("external_subscription_id")?,
+            };
+            clients
+                .lago_customers
+                .findcustomercurrentusage(&external_customer_id, &params)
+                .await?
         };
-        clients
-            .lago_customers
-            .findcustomercurrentusage(&external_customer_id, &params)
-            .await
+        naftiko_runtime::Reply::mapped(response, &FINDCUSTOMERCURRENTUSAGE_OUTPUT)
     }
 
     static FINDALLCUSTOMERPASTUSAGE_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -674,26 +715,29 @@ pub mod lago_customers_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(FINDALLCUSTOMERPASTUSAGE_INPUTS) {
-            Ok(inputs) => call_findallcustomerpastusage(&clients, inputs).await,
+            Ok(inputs) => run_findallcustomerpastusage(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &FINDALLCUSTOMERPASTUSAGE_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_findallcustomerpastusage(
+    async fn run_findallcustomerpastusage(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_customer_id: String = inputs.take("external_customer_id")?;
-        let params = super::lago_customers::FindallcustomerpastusageParams {
-            external_subscription_id: inputs.take("external_subscription_id")?,
-            billable_metric_code: inputs.take_opt("billable_metric_code")?,
-            periods_count: inputs.take_opt("periods_count")?,
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_customer_id: String = inputs.take("external_customer_id")?;
+            let params = super::lago_customers::FindallcustomerpastusageParams {
+                external_subscription_id: inputs.take("external_subscription_id")?,
+                billable_metric_code: inputs.take_opt("billable_metric_code")?,
+                periods_count: inputs.take_opt("periods_count")?,
+            };
+            clients
+                .lago_customers
+                .findallcustomerpastusage(&external_customer_id, &params)
+                .await?
         };
-        clients
-            .lago_customers
-            .findallcustomerpastusage(&external_customer_id, &params)
-            .await
+        naftiko_runtime::Reply::mapped(response, &FINDALLCUSTOMERPASTUSAGE_OUTPUT)
     }
 
     static GETCUSTOMERPORTALURL_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -722,18 +766,21 @@ pub mod lago_customers_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(GETCUSTOMERPORTALURL_INPUTS) {
-            Ok(inputs) => call_getcustomerportalurl(&clients, inputs).await,
+            Ok(inputs) => run_getcustomerportalurl(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &GETCUSTOMERPORTALURL_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_getcustomerportalurl(
+    async fn run_getcustomerportalurl(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_customer_id: String = inputs.take("external_customer_id")?;
-        clients.lago_customers.getcustomerportalurl(&external_customer_id).await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_customer_id: String = inputs.take("external_customer_id")?;
+            clients.lago_customers.getcustomerportalurl(&external_customer_id).await?
+        };
+        naftiko_runtime::Reply::mapped(response, &GETCUSTOMERPORTALURL_OUTPUT)
     }
 
     static FINDCUSTOMER_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -764,18 +811,21 @@ pub mod lago_customers_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(FINDCUSTOMER_INPUTS) {
-            Ok(inputs) => call_findcustomer(&clients, inputs).await,
+            Ok(inputs) => run_findcustomer(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &FINDCUSTOMER_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_findcustomer(
+    async fn run_findcustomer(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_id: String = inputs.take("external_id")?;
-        clients.lago_customers.findcustomer(&external_id).await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_id: String = inputs.take("external_id")?;
+            clients.lago_customers.findcustomer(&external_id).await?
+        };
+        naftiko_runtime::Reply::mapped(response, &FINDCUSTOMER_OUTPUT)
     }
 
     static DESTROYCUSTOMER_INPUTS: &[naftiko_runtime::InputSpec] = &[
@@ -806,18 +856,21 @@ pub mod lago_customers_rest {
         request: naftiko_runtime::rest::RestRequest,
     ) -> naftiko_runtime::axum::response::Response {
         let result = match request.inputs(DESTROYCUSTOMER_INPUTS) {
-            Ok(inputs) => call_destroycustomer(&clients, inputs).await,
+            Ok(inputs) => run_destroycustomer(&clients, inputs).await,
             Err(e) => Err(e),
         };
-        naftiko_runtime::rest::respond(result, &DESTROYCUSTOMER_OUTPUT)
+        naftiko_runtime::rest::reply(result)
     }
 
-    async fn call_destroycustomer(
+    async fn run_destroycustomer(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_id: String = inputs.take("external_id")?;
-        clients.lago_customers.destroycustomer(&external_id).await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_id: String = inputs.take("external_id")?;
+            clients.lago_customers.destroycustomer(&external_id).await?
+        };
+        naftiko_runtime::Reply::mapped(response, &DESTROYCUSTOMER_OUTPUT)
     }
 }
 
@@ -825,17 +878,17 @@ pub mod lago_customers_rest {
 ///
 /// MCP adapter for Lago API documentation — Customers. One tool per consumed operation, routed inline through this capability's consumes block.
 ///
-/// | Tool | Calls | Hints |
+/// | Tool | Does | Hints |
 /// |---|---|---|
-/// | `lago-create-customer` | `lago-customers.createcustomer` | open-world |
-/// | `lago-list-all-customers` | `lago-customers.findallcustomers` | read-only, idempotent, open-world |
-/// | `lago-delete-applied-coupon` | `lago-customers.deleteappliedcoupon` | destructive, idempotent, open-world |
-/// | `lago-generate-customer-payment-provider` | `lago-customers.generatecustomercheckouturl` | open-world |
-/// | `lago-retrieve-customer-current-usage` | `lago-customers.findcustomercurrentusage` | read-only, idempotent, open-world |
-/// | `lago-retrieve-customer-past-usage` | `lago-customers.findallcustomerpastusage` | read-only, idempotent, open-world |
-/// | `lago-get-customer-portal-url` | `lago-customers.getcustomerportalurl` | read-only, idempotent, open-world |
-/// | `lago-retrieve-customer` | `lago-customers.findcustomer` | read-only, idempotent, open-world |
-/// | `lago-delete-customer` | `lago-customers.destroycustomer` | destructive, idempotent, open-world |
+/// | `lago-create-customer` | calls `lago-customers.createcustomer` | open-world |
+/// | `lago-list-all-customers` | calls `lago-customers.findallcustomers` | read-only, idempotent, open-world |
+/// | `lago-delete-applied-coupon` | calls `lago-customers.deleteappliedcoupon` | destructive, idempotent, open-world |
+/// | `lago-generate-customer-payment-provider` | calls `lago-customers.generatecustomercheckouturl` | open-world |
+/// | `lago-retrieve-customer-current-usage` | calls `lago-customers.findcustomercurrentusage` | read-only, idempotent, open-world |
+/// | `lago-retrieve-customer-past-usage` | calls `lago-customers.findallcustomerpastusage` | read-only, idempotent, open-world |
+/// | `lago-get-customer-portal-url` | calls `lago-customers.getcustomerportalurl` | read-only, idempotent, open-world |
+/// | `lago-retrieve-customer` | calls `lago-customers.findcustomer` | read-only, idempotent, open-world |
+/// | `lago-delete-customer` | calls `lago-customers.destroycustomer` | destructive, idempotent, open-world |
 pub mod lago_customers_mcp {
     /// The namespace of this server.
     pub const NAMESPACE: &str = "lago-customers-mcp";
@@ -1028,7 +1081,7 @@ pub mod lago_customers_mcp {
             idempotent: false,
             open_world: true,
             inputs: LAGO_CREATE_CUSTOMER_INPUTS,
-            output: &LAGO_CREATE_CUSTOMER_OUTPUT,
+            output_schema: None,
         },
         naftiko_runtime::mcp::ToolSpec {
             name: "lago-list-all-customers",
@@ -1039,7 +1092,7 @@ pub mod lago_customers_mcp {
             idempotent: true,
             open_world: true,
             inputs: LAGO_LIST_ALL_CUSTOMERS_INPUTS,
-            output: &LAGO_LIST_ALL_CUSTOMERS_OUTPUT,
+            output_schema: None,
         },
         naftiko_runtime::mcp::ToolSpec {
             name: "lago-delete-applied-coupon",
@@ -1050,7 +1103,7 @@ pub mod lago_customers_mcp {
             idempotent: true,
             open_world: true,
             inputs: LAGO_DELETE_APPLIED_COUPON_INPUTS,
-            output: &LAGO_DELETE_APPLIED_COUPON_OUTPUT,
+            output_schema: None,
         },
         naftiko_runtime::mcp::ToolSpec {
             name: "lago-generate-customer-payment-provider",
@@ -1061,7 +1114,7 @@ pub mod lago_customers_mcp {
             idempotent: false,
             open_world: true,
             inputs: LAGO_GENERATE_CUSTOMER_PAYMENT_PROVIDER_INPUTS,
-            output: &LAGO_GENERATE_CUSTOMER_PAYMENT_PROVIDER_OUTPUT,
+            output_schema: None,
         },
         naftiko_runtime::mcp::ToolSpec {
             name: "lago-retrieve-customer-current-usage",
@@ -1072,7 +1125,7 @@ pub mod lago_customers_mcp {
             idempotent: true,
             open_world: true,
             inputs: LAGO_RETRIEVE_CUSTOMER_CURRENT_USAGE_INPUTS,
-            output: &LAGO_RETRIEVE_CUSTOMER_CURRENT_USAGE_OUTPUT,
+            output_schema: None,
         },
         naftiko_runtime::mcp::ToolSpec {
             name: "lago-retrieve-customer-past-usage",
@@ -1083,7 +1136,7 @@ pub mod lago_customers_mcp {
             idempotent: true,
             open_world: true,
             inputs: LAGO_RETRIEVE_CUSTOMER_PAST_USAGE_INPUTS,
-            output: &LAGO_RETRIEVE_CUSTOMER_PAST_USAGE_OUTPUT,
+            output_schema: None,
         },
         naftiko_runtime::mcp::ToolSpec {
             name: "lago-get-customer-portal-url",
@@ -1094,7 +1147,7 @@ pub mod lago_customers_mcp {
             idempotent: true,
             open_world: true,
             inputs: LAGO_GET_CUSTOMER_PORTAL_URL_INPUTS,
-            output: &LAGO_GET_CUSTOMER_PORTAL_URL_OUTPUT,
+            output_schema: None,
         },
         naftiko_runtime::mcp::ToolSpec {
             name: "lago-retrieve-customer",
@@ -1105,7 +1158,7 @@ pub mod lago_customers_mcp {
             idempotent: true,
             open_world: true,
             inputs: LAGO_RETRIEVE_CUSTOMER_INPUTS,
-            output: &LAGO_RETRIEVE_CUSTOMER_OUTPUT,
+            output_schema: None,
         },
         naftiko_runtime::mcp::ToolSpec {
             name: "lago-delete-customer",
@@ -1116,7 +1169,7 @@ pub mod lago_customers_mcp {
             idempotent: true,
             open_world: true,
             inputs: LAGO_DELETE_CUSTOMER_INPUTS,
-            output: &LAGO_DELETE_CUSTOMER_OUTPUT,
+            output_schema: None,
         },
     ];
 
@@ -1153,35 +1206,33 @@ pub mod lago_customers_mcp {
             inputs: naftiko_runtime::Inputs,
         ) -> naftiko_runtime::BoxFuture<
             '_,
-            Result<naftiko_runtime::Response, naftiko_runtime::Error>,
+            Result<naftiko_runtime::Reply, naftiko_runtime::Error>,
         > {
             Box::pin(async move {
                 match tool {
-                    0usize => call_lago_create_customer(&self.clients, inputs).await,
-                    1usize => call_lago_list_all_customers(&self.clients, inputs).await,
-                    2usize => {
-                        call_lago_delete_applied_coupon(&self.clients, inputs).await
-                    }
+                    0usize => run_lago_create_customer(&self.clients, inputs).await,
+                    1usize => run_lago_list_all_customers(&self.clients, inputs).await,
+                    2usize => run_lago_delete_applied_coupon(&self.clients, inputs).await,
                     3usize => {
-                        call_lago_generate_customer_payment_provider(
+                        run_lago_generate_customer_payment_provider(
                                 &self.clients,
                                 inputs,
                             )
                             .await
                     }
                     4usize => {
-                        call_lago_retrieve_customer_current_usage(&self.clients, inputs)
+                        run_lago_retrieve_customer_current_usage(&self.clients, inputs)
                             .await
                     }
                     5usize => {
-                        call_lago_retrieve_customer_past_usage(&self.clients, inputs)
+                        run_lago_retrieve_customer_past_usage(&self.clients, inputs)
                             .await
                     }
                     6usize => {
-                        call_lago_get_customer_portal_url(&self.clients, inputs).await
+                        run_lago_get_customer_portal_url(&self.clients, inputs).await
                     }
-                    7usize => call_lago_retrieve_customer(&self.clients, inputs).await,
-                    8usize => call_lago_delete_customer(&self.clients, inputs).await,
+                    7usize => run_lago_retrieve_customer(&self.clients, inputs).await,
+                    8usize => run_lago_delete_customer(&self.clients, inputs).await,
                     _ => Err(naftiko_runtime::Error::UnknownTool(tool)),
                 }
             })
@@ -1195,172 +1246,212 @@ pub mod lago_customers_mcp {
 
     /// This server as a servable surface.
     pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::McpSurface {
-        let clients = clients.clone();
         naftiko_runtime::serve::McpSurface {
             namespace: NAMESPACE,
             port: PORT,
             address: ADDRESS,
             stdio: STDIO,
             tools: TOOLS.len(),
-            auth,
-            handler: handler(clients),
+            auth: auth(&clients.vars),
+            handler: handler(clients.clone()),
         }
     }
 
     /// The authentication callers must present, as declared in the spec.
-    pub fn auth() -> Result<naftiko_runtime::auth::Inbound, naftiko_runtime::Error> {
+    #[allow(unused_variables)]
+    pub fn auth(
+        vars: &naftiko_runtime::binds::Vars,
+    ) -> Result<naftiko_runtime::auth::Inbound, naftiko_runtime::Error> {
         Ok(naftiko_runtime::auth::Inbound::None)
     }
 
     /// Tool `lago-create-customer`: Lago Create a customer
     ///
-    /// Calls [`lago_customers::Client::createcustomer`](super::lago_customers::Client::createcustomer).
+    /// It calls [`lago_customers::Client::createcustomer`](super::lago_customers::Client::createcustomer).
     ///
     /// Arguments:
     /// - `body` (argument, object, required): Request body (JSON).
-    async fn call_lago_create_customer(
+    async fn run_lago_create_customer(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let params = super::lago_customers::CreatecustomerParams {
-            body: inputs.take("body")?,
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let params = super::lago_customers::CreatecustomerParams {
+                body: inputs.take("body")?,
+            };
+            clients.lago_customers.createcustomer(&params).await?
         };
-        clients.lago_customers.createcustomer(&params).await
+        naftiko_runtime::Reply::mapped(response, &LAGO_CREATE_CUSTOMER_OUTPUT)
     }
 
     /// Tool `lago-list-all-customers`: Lago List all customers
     ///
-    /// Calls [`lago_customers::Client::findallcustomers`](super::lago_customers::Client::findallcustomers).
-    async fn call_lago_list_all_customers(
+    /// It calls [`lago_customers::Client::findallcustomers`](super::lago_customers::Client::findallcustomers).
+    async fn run_lago_list_all_customers(
         clients: &super::Clients,
         _inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        clients.lago_customers.findallcustomers().await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = clients.lago_customers.findallcustomers().await?;
+        naftiko_runtime::Reply::mapped(response, &LAGO_LIST_ALL_CUSTOMERS_OUTPUT)
     }
 
     /// Tool `lago-delete-applied-coupon`: Lago Delete an applied coupon
     ///
-    /// Calls [`lago_customers::Client::deleteappliedcoupon`](super::lago_customers::Client::deleteappliedcoupon).
+    /// It calls [`lago_customers::Client::deleteappliedcoupon`](super::lago_customers::Client::deleteappliedcoupon).
     ///
     /// Arguments:
     /// - `external_customer_id` (argument, string, required): The customer external unique identifier (provided by your own application)
     /// - `applied_coupon_id` (argument, string, required): Unique identifier of the applied coupon, created by Lago.
-    async fn call_lago_delete_applied_coupon(
+    async fn run_lago_delete_applied_coupon(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_customer_id: String = inputs.take("external_customer_id")?;
-        let applied_coupon_id: String = inputs.take("applied_coupon_id")?;
-        clients
-            .lago_customers
-            .deleteappliedcoupon(&external_customer_id, &applied_coupon_id)
-            .await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_customer_id: String = inputs.take("external_customer_id")?;
+            let applied_coupon_id: String = inputs.take("applied_coupon_id")?;
+            clients
+                .lago_customers
+                .deleteappliedcoupon(&external_customer_id, &applied_coupon_id)
+                .await?
+        };
+        naftiko_runtime::Reply::mapped(response, &LAGO_DELETE_APPLIED_COUPON_OUTPUT)
     }
 
     /// Tool `lago-generate-customer-payment-provider`: Lago Generate a Customer Payment Provider Checkout URL
     ///
-    /// Calls [`lago_customers::Client::generatecustomercheckouturl`](super::lago_customers::Client::generatecustomercheckouturl).
+    /// It calls [`lago_customers::Client::generatecustomercheckouturl`](super::lago_customers::Client::generatecustomercheckouturl).
     ///
     /// Arguments:
     /// - `external_customer_id` (argument, string, required): The customer external unique identifier (provided by your own application).
-    async fn call_lago_generate_customer_payment_provider(
+    async fn run_lago_generate_customer_payment_provider(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_customer_id: String = inputs.take("external_customer_id")?;
-        clients.lago_customers.generatecustomercheckouturl(&external_customer_id).await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_customer_id: String = inputs.take("external_customer_id")?;
+            clients
+                .lago_customers
+                .generatecustomercheckouturl(&external_customer_id)
+                .await?
+        };
+        naftiko_runtime::Reply::mapped(
+            response,
+            &LAGO_GENERATE_CUSTOMER_PAYMENT_PROVIDER_OUTPUT,
+        )
     }
 
     /// Tool `lago-retrieve-customer-current-usage`: Lago Retrieve customer current usage
     ///
-    /// Calls [`lago_customers::Client::findcustomercurrentusage`](super::lago_customers::Client::findcustomercurrentusage).
+    /// It calls [`lago_customers::Client::findcustomercurrentusage`](super::lago_customers::Client::findcustomercurrentusage).
     ///
     /// Arguments:
     /// - `external_customer_id` (argument, string, required): The customer external unique identifier (provided by your own application).
     /// - `external_subscription_id` (argument, string, required): The unique identifier of the subscription within your application.
-    async fn call_lago_retrieve_customer_current_usage(
+    async fn run_lago_retrieve_customer_current_usage(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_customer_id: String = inputs.take("external_customer_id")?;
-        let params = super::lago_customers::FindcustomercurrentusageParams {
-            external_subscription_id: inputs.take("external_subscription_id")?,
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_customer_id: String = inputs.take("external_customer_id")?;
+            let params = super::lago_customers::FindcustomercurrentusageParams {
+                external_subscription_id: inputs.take("external_subscription_id")?,
+            };
+            clients
+                .lago_customers
+                .findcustomercurrentusage(&external_customer_id, &params)
+                .await?
         };
-        clients
-            .lago_customers
-            .findcustomercurrentusage(&external_customer_id, &params)
-            .await
+        naftiko_runtime::Reply::mapped(
+            response,
+            &LAGO_RETRIEVE_CUSTOMER_CURRENT_USAGE_OUTPUT,
+        )
     }
 
     /// Tool `lago-retrieve-customer-past-usage`: Lago Retrieve customer past usage
     ///
-    /// Calls [`lago_customers::Client::findallcustomerpastusage`](super::lago_customers::Client::findallcustomerpastusage).
+    /// It calls [`lago_customers::Client::findallcustomerpastusage`](super::lago_customers::Client::findallcustomerpastusage).
     ///
     /// Arguments:
     /// - `external_customer_id` (argument, string, required): The customer external unique identifier (provided by your own application).
     /// - `external_subscription_id` (argument, string, required): The unique identifier of the subscription within your application.
     /// - `billable_metric_code` (argument, string): Billable metric code filter to apply to the charge usage
     /// - `periods_count` (argument, integer): Number of past billing period to returns in the result
-    async fn call_lago_retrieve_customer_past_usage(
+    async fn run_lago_retrieve_customer_past_usage(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_customer_id: String = inputs.take("external_customer_id")?;
-        let params = super::lago_customers::FindallcustomerpastusageParams {
-            external_subscription_id: inputs.take("external_subscription_id")?,
-            billable_metric_code: inputs.take_opt("billable_metric_code")?,
-            periods_count: inputs.take_opt("periods_count")?,
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_customer_id: String = inputs.take("external_customer_id")?;
+            let params = super::lago_customers::FindallcustomerpastusageParams {
+                external_subscription_id: inputs.take("external_subscription_id")?,
+                billable_metric_code: inputs.take_opt("billable_metric_code")?,
+                periods_count: inputs.take_opt("periods_count")?,
+            };
+            clients
+                .lago_customers
+                .findallcustomerpastusage(&external_customer_id, &params)
+                .await?
         };
-        clients
-            .lago_customers
-            .findallcustomerpastusage(&external_customer_id, &params)
-            .await
+        naftiko_runtime::Reply::mapped(
+            response,
+            &LAGO_RETRIEVE_CUSTOMER_PAST_USAGE_OUTPUT,
+        )
     }
 
     /// Tool `lago-get-customer-portal-url`: Lago Get a customer portal URL
     ///
-    /// Calls [`lago_customers::Client::getcustomerportalurl`](super::lago_customers::Client::getcustomerportalurl).
+    /// It calls [`lago_customers::Client::getcustomerportalurl`](super::lago_customers::Client::getcustomerportalurl).
     ///
     /// Arguments:
     /// - `external_customer_id` (argument, string, required): External ID of the existing customer
-    async fn call_lago_get_customer_portal_url(
+    async fn run_lago_get_customer_portal_url(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_customer_id: String = inputs.take("external_customer_id")?;
-        clients.lago_customers.getcustomerportalurl(&external_customer_id).await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_customer_id: String = inputs.take("external_customer_id")?;
+            clients.lago_customers.getcustomerportalurl(&external_customer_id).await?
+        };
+        naftiko_runtime::Reply::mapped(response, &LAGO_GET_CUSTOMER_PORTAL_URL_OUTPUT)
     }
 
     /// Tool `lago-retrieve-customer`: Lago Retrieve a customer
     ///
-    /// Calls [`lago_customers::Client::findcustomer`](super::lago_customers::Client::findcustomer).
+    /// It calls [`lago_customers::Client::findcustomer`](super::lago_customers::Client::findcustomer).
     ///
     /// Arguments:
     /// - `external_id` (argument, string, required): `external_id` in the path of `GET /customers/{external_id}`.
-    async fn call_lago_retrieve_customer(
+    async fn run_lago_retrieve_customer(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_id: String = inputs.take("external_id")?;
-        clients.lago_customers.findcustomer(&external_id).await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_id: String = inputs.take("external_id")?;
+            clients.lago_customers.findcustomer(&external_id).await?
+        };
+        naftiko_runtime::Reply::mapped(response, &LAGO_RETRIEVE_CUSTOMER_OUTPUT)
     }
 
     /// Tool `lago-delete-customer`: Lago Delete a customer
     ///
-    /// Calls [`lago_customers::Client::destroycustomer`](super::lago_customers::Client::destroycustomer).
+    /// It calls [`lago_customers::Client::destroycustomer`](super::lago_customers::Client::destroycustomer).
     ///
     /// Arguments:
     /// - `external_id` (argument, string, required): `external_id` in the path of `DELETE /customers/{external_id}`.
-    async fn call_lago_delete_customer(
+    async fn run_lago_delete_customer(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
-    ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
-        let external_id: String = inputs.take("external_id")?;
-        clients.lago_customers.destroycustomer(&external_id).await
+    ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
+        let response = {
+            let external_id: String = inputs.take("external_id")?;
+            clients.lago_customers.destroycustomer(&external_id).await?
+        };
+        naftiko_runtime::Reply::mapped(response, &LAGO_DELETE_CUSTOMER_OUTPUT)
     }
 }
 
 /// Every surface this capability exposes, ready for `naftiko_runtime::serve`.
+#[allow(unused_mut)]
 pub fn surfaces(clients: &Clients) -> naftiko_runtime::serve::Surfaces {
     let mut surfaces = naftiko_runtime::serve::Surfaces::new(CAPABILITY, LABEL);
     surfaces

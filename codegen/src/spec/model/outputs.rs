@@ -1,0 +1,77 @@
+//! `outputParameters`: the shape of a result (mapped, orchestrated, mock or consumed).
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer};
+use serde_yaml::Value;
+
+use crate::spec::grammar::NamedList;
+use crate::spec::value::variant;
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputType {
+    String,
+    Number,
+    Integer,
+    Boolean,
+    Object,
+    Array,
+}
+
+impl OutputType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputType::String => "string",
+            OutputType::Number => "number",
+            OutputType::Integer => "integer",
+            OutputType::Boolean => "boolean",
+            OutputType::Object => "object",
+            OutputType::Array => "array",
+        }
+    }
+}
+
+/// An output parameter. Which keys make sense depends on where it is:
+/// - mapped (after a `call`): `mapping` (JSONPath), nested `properties` / `items`, `const`;
+/// - mock (no call): `value` (a `{{template}}` over the inputs);
+/// - orchestrated (after `steps` and `mappings`): a name and a type, to declare the result;
+/// - consumed (on an upstream operation): `value` as a JSONPath projection.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OutputParam {
+    /// Only under `properties` (alpha2 repeats the key there); list items carry their name
+    /// in the named list.
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: OutputType,
+    pub description: Option<String>,
+    pub mapping: Option<String>,
+    pub value: Option<String>,
+    #[serde(rename = "const")]
+    pub constant: Option<Value>,
+    pub properties: Option<IndexMap<String, OutputParam>>,
+    pub items: Option<Items>,
+    /// Strings longer than this are cut (the engine's `maxLength`).
+    pub max_length: Option<Value>,
+}
+
+/// `items:` of an array output: one shape (mapped), or named fields (orchestrated: a list
+/// of named parameters in alpha2, a map keyed by name in beta5).
+#[derive(Clone, Debug)]
+pub enum Items {
+    One(Box<OutputParam>),
+    Named(NamedList<OutputParam>),
+}
+
+impl<'de> Deserialize<'de> for Items {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        // One shape declares its own `type:`; a map of named fields has shapes as values.
+        let one = matches!(value.get("type"), Some(Value::String(_)));
+        if value.is_sequence() || (value.is_mapping() && !one) {
+            variant(value).map(Items::Named)
+        } else {
+            variant(value).map(|v| Items::One(Box::new(v)))
+        }
+    }
+}
