@@ -479,6 +479,11 @@ pub enum Shape {
         base: Vec<JsonSeg>,
         item: Box<Shape>,
     },
+    /// The object at `base`, each of its values mapped through `value` (a dictionary).
+    Map {
+        base: Vec<JsonSeg>,
+        value: Box<Shape>,
+    },
     Const(serde_json::Value),
 }
 
@@ -502,6 +507,8 @@ pub enum Schema {
     Any,
     Object(Vec<(String, Schema)>),
     Array(Box<Schema>),
+    /// An object whose values all have one type.
+    Map(Box<Schema>),
 }
 
 /// One step of an orchestration.

@@ -35,7 +35,8 @@ async fn versions_origin_host_and_stateless_mode() {
         assert!(r.headers().get("mcp-session-id").is_none());
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["result"]["protocolVersion"], v);
-        assert_eq!(body["result"]["serverInfo"]["name"], "lago-customers");
+        // The server is named after its namespace, as the reference engine names it.
+        assert_eq!(body["result"]["serverInfo"]["name"], "lago-customers-mcp");
         assert!(body["result"]["capabilities"]["tools"].is_object());
     }
     let r = post(&svc.mcp, &[], initialize("2024-01-01")).await;

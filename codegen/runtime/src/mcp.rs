@@ -295,7 +295,95 @@ pub fn http_router(
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    axum::Router::new().nest_service("/mcp", service)
+    let max_body = options.max_body;
+    axum::Router::new()
+        .nest_service("/mcp", service)
+        .layer(axum::middleware::from_fn(move |req, next| {
+            check_jsonrpc(req, next, max_body)
+        }))
+}
+
+/// The fields of a JSON-RPC message this layer looks at; the rest is skipped unread.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    jsonrpc: Option<&'a str>,
+    method: Option<serde::de::IgnoredAny>,
+    result: Option<serde::de::IgnoredAny>,
+    error: Option<serde::de::IgnoredAny>,
+}
+
+/// Answers a POST whose body is not one JSON-RPC 2.0 message with the JSON-RPC error the
+/// specification names (-32700 parse error, -32600 invalid request), as JSON with HTTP
+/// 400, instead of the SDK's plain-text 415. Valid messages go on unchanged.
+async fn check_jsonrpc(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+    max_body: usize,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if req.method() != http::Method::POST {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, max_body).await {
+        Ok(b) => b,
+        Err(_) => {
+            return rpc_error(
+                http::StatusCode::PAYLOAD_TOO_LARGE,
+                -32600,
+                &format!("Invalid Request: the body exceeds {max_body} bytes"),
+            );
+        }
+    };
+    let problem = match serde_json::from_slice::<Value>(&bytes) {
+        _ if bytes.iter().all(u8::is_ascii_whitespace) => {
+            Some((-32700, "Parse error: the request body is empty".to_owned()))
+        }
+        Err(e) => Some((-32700, format!("Parse error: {e}"))),
+        Ok(Value::Array(_)) => Some((
+            -32600,
+            "Invalid Request: batches are not supported; send one message per request".to_owned(),
+        )),
+        Ok(Value::Object(_)) => match serde_json::from_slice::<Envelope>(&bytes) {
+            Ok(e) if e.jsonrpc != Some("2.0") => Some((
+                -32600,
+                "Invalid Request: `jsonrpc` must be \"2.0\"".to_owned(),
+            )),
+            Ok(e) if e.method.is_none() && e.result.is_none() && e.error.is_none() => Some((
+                -32600,
+                "Invalid Request: a message needs a `method` (or is a response)".to_owned(),
+            )),
+            Ok(_) => None,
+            Err(e) => Some((-32600, format!("Invalid Request: {e}"))),
+        },
+        Ok(_) => Some((
+            -32600,
+            "Invalid Request: a message is a JSON object".to_owned(),
+        )),
+    };
+    if let Some((code, message)) = problem {
+        return rpc_error(http::StatusCode::BAD_REQUEST, code, &message).into_response();
+    }
+    next.run(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+    .await
+}
+
+fn rpc_error(status: http::StatusCode, code: i64, message: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
+    (
+        status,
+        [(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        )],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// Serves `handler` over stdin/stdout until the client closes it. Nothing else may write

@@ -246,6 +246,33 @@ impl IntoResponse for Error {
     }
 }
 
+/// JSON errors for requests no route takes: 404 for an unknown path, 405 (with `Allow`,
+/// set by axum) for a method the path does not take.
+pub fn with_fallbacks(router: axum::Router) -> axum::Router {
+    router
+        .fallback(|uri: http::Uri| async move {
+            error_body(
+                StatusCode::NOT_FOUND,
+                &format!("no route for `{}`", clip(uri.path())),
+            )
+        })
+        .method_not_allowed_fallback(|method: http::Method, uri: http::Uri| async move {
+            error_body(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &format!("`{}` does not take {method}", clip(uri.path())),
+            )
+        })
+}
+
+/// At most 200 characters of caller input, for messages.
+fn clip(s: &str) -> String {
+    if s.chars().count() > 200 {
+        format!("{}...", s.chars().take(200).collect::<String>())
+    } else {
+        s.to_owned()
+    }
+}
+
 /// Applies the inbound authentication a spec declares to a generated router.
 pub fn with_auth(router: axum::Router, auth: crate::auth::Inbound) -> Result<axum::Router, Error> {
     Ok(crate::auth::layer(router, auth))

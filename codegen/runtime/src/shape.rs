@@ -38,6 +38,12 @@ pub enum Shape {
         base: &'static [Seg],
         item: &'static Shape,
     },
+    /// The object at `base` with each of its values mapped through `value` (a dictionary);
+    /// `null` when it is not an object.
+    Map {
+        base: &'static [Seg],
+        value: &'static Shape,
+    },
     /// A constant, as JSON text.
     Const(&'static str),
 }
@@ -102,6 +108,16 @@ impl Shape {
                 ),
                 Value::Null => Value::Null,
                 other => Value::Array(vec![item.apply(&other)?]),
+            },
+            Shape::Map { base, value: shape } => match select(value, base) {
+                Value::Object(entries) => {
+                    let mut out = Map::with_capacity(entries.len());
+                    for (k, v) in &entries {
+                        out.insert(k.clone(), shape.apply(v)?);
+                    }
+                    Value::Object(out)
+                }
+                _ => Value::Null,
             },
             Shape::Const(text) => serde_json::from_str(text).unwrap_or(Value::Null),
         })

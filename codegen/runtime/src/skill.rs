@@ -71,11 +71,18 @@ pub fn router(skills: &'static [SkillSpec]) -> Router {
 
 type Skills = State<&'static [SkillSpec]>;
 
-fn find(skills: &'static [SkillSpec], name: &str) -> Result<&'static SkillSpec, Response> {
+/// An answer that ends a request early (boxed: it is large, and rare).
+type Reject = Box<Response>;
+
+fn not_found(why: &str) -> Reject {
+    Box::new(error_body(StatusCode::NOT_FOUND, why))
+}
+
+fn find(skills: &'static [SkillSpec], name: &str) -> Result<&'static SkillSpec, Reject> {
     skills
         .iter()
         .find(|s| s.name == name)
-        .ok_or_else(|| error_body(StatusCode::NOT_FOUND, &format!("no skill `{name}`")))
+        .ok_or_else(|| not_found(&format!("no skill `{name}`")))
 }
 
 async fn catalog(State(skills): Skills) -> Response {
@@ -101,7 +108,7 @@ async fn catalog(State(skills): Skills) -> Response {
 async fn detail(State(skills): Skills, UrlPath(name): UrlPath<String>) -> Response {
     let s = match find(skills, &name) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut m = Map::new();
     m.insert("name".into(), json!(s.name));
@@ -158,10 +165,9 @@ async fn detail(State(skills): Skills, UrlPath(name): UrlPath<String>) -> Respon
 }
 
 /// The skill's folder, canonical; 404 when it has none or it does not exist.
-fn folder(s: &SkillSpec) -> Result<PathBuf, Response> {
-    let not_found = |why: String| error_body(StatusCode::NOT_FOUND, &why);
+fn folder(s: &SkillSpec) -> Result<PathBuf, Reject> {
     let Some(location) = s.location else {
-        return Err(not_found(format!(
+        return Err(not_found(&format!(
             "skill `{}` has no files (no `location`)",
             s.name
         )));
@@ -169,7 +175,7 @@ fn folder(s: &SkillSpec) -> Result<PathBuf, Response> {
     let dir = crate::binds::location_path(location);
     match dir.canonicalize() {
         Ok(d) if d.is_dir() => Ok(d),
-        _ => Err(not_found(format!(
+        _ => Err(not_found(&format!(
             "the folder of skill `{}` does not exist",
             s.name
         ))),
@@ -217,7 +223,7 @@ fn files(dir: &Path) -> Vec<(String, PathBuf)> {
 async fn contents(State(skills): Skills, UrlPath(name): UrlPath<String>) -> Response {
     let dir = match find(skills, &name).and_then(folder) {
         Ok(d) => d,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let list: Vec<Value> = files(&dir)
         .into_iter()
@@ -241,7 +247,7 @@ fn safe_segment(s: &str) -> bool {
 async fn file(State(skills): Skills, UrlPath((name, file)): UrlPath<(String, String)>) -> Response {
     let dir = match find(skills, &name).and_then(folder) {
         Ok(d) => d,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !file.split('/').all(safe_segment) {
         return error_body(
@@ -276,7 +282,7 @@ async fn file(State(skills): Skills, UrlPath((name, file)): UrlPath<(String, Str
 async fn download(State(skills): Skills, UrlPath(name): UrlPath<String>) -> Response {
     let dir = match find(skills, &name).and_then(folder) {
         Ok(d) => d,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let zipped = tokio::task::spawn_blocking(move || zip_folder(&dir)).await;
     match zipped {

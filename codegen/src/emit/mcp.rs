@@ -137,7 +137,8 @@ pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
         fns.push(code.function);
     }
     let auth = super::rest::inbound(s.auth.as_ref());
-    let server_name = &cap.name;
+    // The server's name is its namespace, as the reference engine names it.
+    let server_name = &s.namespace;
     let instructions = s
         .description
         .clone()

@@ -30,23 +30,28 @@ pub fn capability(cap: &Capability) -> TokenStream {
     let name = &cap.name;
     let label = cap.label.as_deref().unwrap_or(&cap.name);
     let description = cap.description.as_deref().unwrap_or("");
-    let vars = cap.vars.iter().map(|v| {
-        let ident = format_ident!("{}", v.name);
-        let name = &v.name;
-        let from = match &v.source {
-            VarSource::Env(e) => format!("the environment variable `{e}`"),
-            VarSource::File { location, key } => format!("the key `{key}` of `{location}`"),
-        };
-        let doc = doc(&format!(
-            "`{name}` (namespace `{}`): read at run time from {from}.{}",
-            v.namespace,
-            v.description
-                .as_deref()
-                .map(|d| format!("\n\n{d}"))
-                .unwrap_or_default()
-        ));
-        quote! { #doc pub const #ident: &str = #name; }
-    });
+    let mut seen = std::collections::HashSet::new();
+    let vars = cap
+        .vars
+        .iter()
+        .filter(|v| seen.insert(v.name.to_uppercase()))
+        .map(|v| {
+            let ident = format_ident!("{}", v.name.to_uppercase());
+            let name = &v.name;
+            let from = match &v.source {
+                VarSource::Env(e) => format!("the environment variable `{e}`"),
+                VarSource::File { location, key } => format!("the key `{key}` of `{location}`"),
+            };
+            let doc = doc(&format!(
+                "`{name}` (namespace `{}`): read at run time from {from}.{}",
+                v.namespace,
+                v.description
+                    .as_deref()
+                    .map(|d| format!("\n\n{d}"))
+                    .unwrap_or_default()
+            ));
+            quote! { #doc pub const #ident: &str = #name; }
+        });
     let binds = cap.vars.iter().map(|v| {
         let var = &v.name;
         let from = match &v.source {

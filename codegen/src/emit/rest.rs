@@ -154,7 +154,7 @@ pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
                 let router = naftiko_runtime::axum::Router::new()
                     #(#routes)*
                     .with_state(clients);
-                naftiko_runtime::rest::with_auth(router, auth)
+                naftiko_runtime::rest::with_auth(naftiko_runtime::rest::with_fallbacks(router), auth)
             }
             /// This adapter as a servable surface.
             pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::RestSurface {

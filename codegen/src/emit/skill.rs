@@ -96,7 +96,8 @@ pub(super) fn module(_cap: &Capability, s: &SkillServer) -> TokenStream {
             pub static SKILLS: &[naftiko_runtime::skill::SkillSpec] = &[#(#skills),*];
             /// The router of this catalogue (`GET /skills`, `/skills/{name}`, its files).
             pub fn router(clients: &super::Clients) -> Result<naftiko_runtime::axum::Router, naftiko_runtime::Error> {
-                naftiko_runtime::rest::with_auth(naftiko_runtime::skill::router(SKILLS), auth(&clients.vars)?)
+                let router = naftiko_runtime::rest::with_fallbacks(naftiko_runtime::skill::router(SKILLS));
+                naftiko_runtime::rest::with_auth(router, auth(&clients.vars)?)
             }
             /// This catalogue as a servable surface.
             pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::RestSurface {

@@ -68,6 +68,11 @@ pub(crate) fn shape(s: &Shape) -> TokenStream {
             let item = shape(item);
             quote!(naftiko_runtime::Shape::Array { base: #base, item: &#item })
         }
+        Shape::Map { base, value } => {
+            let base = json_path(base);
+            let value = shape(value);
+            quote!(naftiko_runtime::Shape::Map { base: #base, value: &#value })
+        }
         Shape::Const(v) => {
             let text = v.to_string();
             quote!(naftiko_runtime::Shape::Const(#text))
@@ -97,6 +102,9 @@ fn schema_json(s: &Schema) -> serde_json::Value {
         Schema::Any => json!({}),
         Schema::Scalar(t) => json!({"type": [t.as_str(), "null"]}),
         Schema::Array(item) => json!({"type": ["array", "null"], "items": schema_json(item)}),
+        Schema::Map(value) => {
+            json!({"type": ["object", "null"], "additionalProperties": schema_json(value)})
+        }
         Schema::Object(fields) => {
             let mut props = Map::new();
             for (k, v) in fields {

@@ -50,12 +50,18 @@ impl<'a> Checker<'a> {
         }
         for (name, source) in &b.keys {
             let kpath = bpath.key("keys").key(name);
-            if !is_var_name(name) {
+            if !is_identifier(name) {
                 self.error_key(
                     &kpath,
-                    format!("variable `{name}` must be UPPER_SNAKE_CASE (`^[A-Z][A-Z0-9_]*$`)"),
+                    format!("variable `{name}` must be made of letters, digits and `_`, starting with a letter"),
                 );
                 continue;
+            }
+            if !is_var_name(name) {
+                self.warn_key(
+                    &kpath,
+                    format!("variable `{name}` should be UPPER_SNAKE_CASE (`^[A-Z][A-Z0-9_]*$`): the grammar asks it, so variables stand out beside inputs"),
+                );
             }
             if source.trim().is_empty() || source.contains(['=', '\0']) {
                 self.error_value(
@@ -113,7 +119,7 @@ impl<'a> Checker<'a> {
 /// them do not add a second error.
 fn continue_keys_only(c: &mut Checker<'_>, b: &Binding, _path: &YamlPath) {
     for (name, source) in &b.keys {
-        if is_var_name(name) {
+        if is_identifier(name) {
             c.declare_var(
                 name,
                 &b.namespace,
@@ -122,6 +128,11 @@ fn continue_keys_only(c: &mut Checker<'_>, b: &Binding, _path: &YamlPath) {
             );
         }
     }
+}
+
+fn is_identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn is_var_name(name: &str) -> bool {

@@ -97,6 +97,27 @@ impl Checker<'_> {
             None => None,
         };
         let max_length = self.max_length(o, path);
+        if let Some(values) = &o.values {
+            if o.ty != OutputType::Object {
+                self.error_key(
+                    &path.key("values"),
+                    "`values` maps the entries of an object: it needs `type: object`",
+                );
+                return None;
+            }
+            let Some(base) = base else {
+                self.error_key(
+                    path,
+                    "`values` needs a `mapping:` to the object whose values it maps",
+                );
+                return None;
+            };
+            let value = self.item_shape(values, &path.key("values"))?;
+            return Some(Shape::Map {
+                base,
+                value: Box::new(value),
+            });
+        }
         match (o.ty, &o.properties, &o.items) {
             (OutputType::Object, Some(props), _) => {
                 let mut fields = Vec::new();
@@ -115,7 +136,13 @@ impl Checker<'_> {
                     return None;
                 };
                 let item = match items {
-                    Items::One(item) => self.shape(item, &path.key("items"))?,
+                    Items::One(item) => self.item_shape(item, &path.key("items"))?,
+                    // A list of one unnamed shape is that shape (alpha2 writes it so too).
+                    Items::Named(list) if list.len() == 1 && list.0[0].name.is_none() => {
+                        let p = path.key("items").seg(&list.0[0].seg);
+                        let item = self.item(&p, &list.0[0].item)?;
+                        self.item_shape(item, &p)?
+                    }
                     Items::Named(fields) => {
                         let mut out = Vec::new();
                         for f in fields.iter() {
@@ -167,6 +194,26 @@ impl Checker<'_> {
                 format!("property `{key}` is named `{n}`: the key of a property is its name"),
             );
         }
+    }
+
+    /// The shape of each element (of an array) or value (of a dictionary): without a
+    /// mapping, the element itself, of the declared type.
+    fn item_shape(&mut self, o: &OutputParam, path: &YamlPath) -> Option<Shape> {
+        let plain = o.mapping.is_none()
+            && o.value.is_none()
+            && o.constant.is_none()
+            && o.properties.is_none()
+            && o.items.is_none()
+            && o.values.is_none();
+        if plain {
+            // Copied as it is (the engine's rule): its declared type documents it.
+            return Some(Shape::Path {
+                path: Vec::new(),
+                ty: None,
+                max_length: self.max_length(o, path),
+            });
+        }
+        self.shape(o, path)
     }
 
     fn max_length(&mut self, o: &OutputParam, path: &YamlPath) -> Option<usize> {
@@ -393,6 +440,7 @@ pub(super) fn schema_of(shape: &Shape) -> Option<Schema> {
         Shape::Array { item, .. } => {
             Schema::Array(Box::new(schema_of(item).unwrap_or(Schema::Any)))
         }
+        Shape::Map { value, .. } => Schema::Map(Box::new(schema_of(value).unwrap_or(Schema::Any))),
         Shape::Const(v) => match v {
             serde_json::Value::String(_) => Schema::Scalar(OutputType::String),
             serde_json::Value::Bool(_) => Schema::Scalar(OutputType::Boolean),

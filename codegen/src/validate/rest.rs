@@ -36,7 +36,10 @@ impl Checker<'_> {
         let mut seen: HashMap<(String, Method), YamlPath> = HashMap::new();
         let mut handlers: HashMap<String, YamlPath> = HashMap::new();
         if r.resources.is_empty() {
-            self.error_key(path, format!("REST adapter `{namespace}` has no resources"));
+            self.warn_key(
+                path,
+                format!("REST adapter `{namespace}` has no resources: every request gets 404"),
+            );
         }
         for res in r.resources.iter() {
             let rpath = path.key("resources").seg(&res.seg);
@@ -227,6 +230,22 @@ impl Checker<'_> {
                 (&op.input_parameters, opath.key("inputParameters")),
             ],
         );
+        if op.reference.is_none()
+            && op.call.is_none()
+            && op.steps.is_none()
+            && !Self::has_values(&op.output_parameters)
+        {
+            // The engine answers 404 to such an operation: it is not served at all.
+            self.warn_key(
+                opath,
+                format!(
+                    "nothing to do: no `call`, `ref`, `steps` or output `value`s, so `{} {}` is not served (404)",
+                    op.method.as_str(),
+                    route.axum
+                ),
+            );
+            return None;
+        }
         let mut name = op_name;
         let mut description = op.description.clone();
         let (action, schema) = match &op.reference {

@@ -377,7 +377,10 @@ pub mod bookshelf_rest {
                 naftiko_runtime::axum::routing::post(lend_book),
             )
             .with_state(clients);
-        naftiko_runtime::rest::with_auth(router, auth)
+        naftiko_runtime::rest::with_auth(
+            naftiko_runtime::rest::with_fallbacks(router),
+            auth,
+        )
     }
 
     /// This adapter as a servable surface.
@@ -1046,7 +1049,7 @@ pub mod bookshelf_mcp {
     impl naftiko_runtime::mcp::ToolSet for Tools {
         fn server(&self) -> naftiko_runtime::mcp::ServerSpec {
             naftiko_runtime::mcp::ServerSpec {
-                name: "bookshelf",
+                name: "bookshelf-mcp",
                 title: "Bookshelf",
                 version: env!("CARGO_PKG_VERSION"),
                 instructions: "Bookshelf tools for agents.",

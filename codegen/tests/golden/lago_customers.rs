@@ -389,7 +389,10 @@ pub mod lago_customers_rest {
                 naftiko_runtime::axum::routing::get(findcustomer).delete(destroycustomer),
             )
             .with_state(clients);
-        naftiko_runtime::rest::with_auth(router, auth)
+        naftiko_runtime::rest::with_auth(
+            naftiko_runtime::rest::with_fallbacks(router),
+            auth,
+        )
     }
 
     /// This adapter as a servable surface.
@@ -1189,7 +1192,7 @@ pub mod lago_customers_mcp {
     impl naftiko_runtime::mcp::ToolSet for Tools {
         fn server(&self) -> naftiko_runtime::mcp::ServerSpec {
             naftiko_runtime::mcp::ServerSpec {
-                name: "lago-customers",
+                name: "lago-customers-mcp",
                 title: "Lago API documentation — Customers",
                 version: env!("CARGO_PKG_VERSION"),
                 instructions: "MCP adapter for Lago API documentation — Customers. One tool per consumed operation, routed inline through this capability's consumes block.",

@@ -137,6 +137,9 @@ pub struct Binding {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportEntry {
+    /// `http` for an imported API (optional: the entry is an import by its `import` key).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
     location: Option<Alpha2Key<String, ImportFrom>>,
     from: Option<Beta5Key<String, ImportFrom>>,
     /// The namespace to take from that document.

@@ -51,6 +51,8 @@ pub struct OutputParam {
     pub constant: Option<Value>,
     pub properties: Option<IndexMap<String, OutputParam>>,
     pub items: Option<Items>,
+    /// With `mapping` to an object: the shape of each of its values (a dictionary).
+    pub values: Option<Box<OutputParam>>,
     /// Strings longer than this are cut (the engine's `maxLength`).
     pub max_length: Option<Value>,
 }
