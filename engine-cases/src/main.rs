@@ -5,19 +5,6 @@
 //! acceptance crate, built once; each case then runs against its own child process of that
 //! binary, with real upstream stubs and real sockets. See `scripts/engine-cases.sh`.
 
-mod case;
-mod checks;
-mod child;
-mod pointer;
-mod prepare;
-mod report;
-mod requests;
-mod rules;
-mod run;
-mod stub;
-mod translate;
-mod units;
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,9 +12,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::Duration;
 
-use crate::child::Killer;
-use crate::prepare::{Acceptance, Paths};
-use crate::run::{Shared, Verdict};
+use naftiko_engine_cases::child::Killer;
+use naftiko_engine_cases::prepare::{Acceptance, Paths};
+use naftiko_engine_cases::run::{self, Shared, Verdict};
+use naftiko_engine_cases::{case, report};
 
 /// Longest a case may take; then it fails and its children are killed.
 const CASE_TIMEOUT: Duration = Duration::from_secs(20);

