@@ -1,18 +1,20 @@
 //! `pub mod aggregates`: one async function per aggregate function of the spec, which the
 //! tools and routes that `ref` it call.
 
-use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::flows::flow;
-use super::{code, doc};
+use super::{Chunk, code, doc};
 use crate::ir::Capability;
 
-pub(super) fn module(cap: &Capability) -> TokenStream {
+/// Functions per chunk (see [`super::Chunk`]).
+const PER_CHUNK: usize = 64;
+
+pub(super) fn module(cap: &Capability) -> Option<Chunk<'_>> {
     if cap.functions.is_empty() {
-        return quote!();
+        return None;
     }
-    let fns = cap.functions.iter().map(|f| {
+    let function = move |f: &crate::ir::Function| {
         let ident = format_ident!("{}", f.ident);
         let mut text = format!(
             "Aggregate function {}.",
@@ -43,11 +45,22 @@ pub(super) fn module(cap: &Capability) -> TokenStream {
         let code = flow(cap, &f.flow, &ident, doc(&text), &prefix, quote!(pub));
         let (statics, function) = (code.statics, code.function);
         quote! { #statics #function }
-    });
-    quote! {
-        /// The aggregate functions of the spec: tools and routes that `ref` one call it.
-        pub mod aggregates {
-            #(#fns)*
-        }
-    }
+    };
+    let body = cap
+        .functions
+        .chunks(PER_CHUNK)
+        .map(|fs| {
+            Chunk::items(move || {
+                let fns = fs.iter().map(function);
+                quote!(#(#fns)*)
+            })
+        })
+        .collect();
+    Some(Chunk::Module {
+        head: quote! {
+            /// The aggregate functions of the spec: tools and routes that `ref` one call it.
+            pub mod aggregates
+        },
+        body,
+    })
 }

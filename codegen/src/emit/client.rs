@@ -4,13 +4,17 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::values::{TemplateCtx, param_type, text_template};
-use super::{code, doc};
+use super::{Chunk, code, doc};
 use crate::ir::{
     Body, Client, ClientAuth, Fixed, OpParam, Operation, ParamLoc, Part, PathPart, Placement,
     Template,
 };
 
-pub(super) fn module(c: &Client) -> TokenStream {
+/// Operations per `impl Client` block (and parameter structs per chunk): a spec of
+/// thousands of operations is formatted a block at a time.
+const PER_CHUNK: usize = 64;
+
+pub(super) fn module(c: &Client) -> Chunk<'_> {
     let m = format_ident!("{}", c.module);
     let base = c.base_uri_text();
     let base = &base;
@@ -59,12 +63,9 @@ pub(super) fn module(c: &Client) -> TokenStream {
         quote!()
     };
     let vars_init = if keeps_vars { quote!(vars,) } else { quote!() };
-    let methods = c.ops.iter().map(method);
-    let structs = c
-        .ops
-        .iter()
-        .filter(|o| o.has_params_struct())
-        .map(params_struct);
+    let mut op_chunks = c.ops.chunks(PER_CHUNK);
+    let first: &[crate::ir::Operation] = op_chunks.next().unwrap_or(&[]);
+    let methods = first.iter().map(method);
     let auth_doc = match &c.auth {
         Some(ClientAuth::Bearer(t)) => format!(
             "\n\nCalls are authenticated with a bearer token from {}.",
@@ -94,9 +95,8 @@ pub(super) fn module(c: &Client) -> TokenStream {
     let new_doc = doc(&format!(
         "Creates the client with `config` (base URL, timeouts, variables).{auth_doc}\n\nVariables are taken from [`ClientConfig::with_var`](naftiko_runtime::client::ClientConfig::with_var) overrides, else from where the spec's `binds` say (an environment variable, or a key of a file read at start-up); a missing one is an error."
     ));
-    quote! {
-        #module_doc
-        pub mod #m {
+    let head = quote!(#module_doc pub mod #m);
+    let main = quote! {
             /// The base URI declared in the spec; [`ClientConfig::base_url`](naftiko_runtime::client::ClientConfig::base_url) overrides it.
             pub const BASE_URI: &str = #base;
             /// The consumed namespace.
@@ -130,9 +130,28 @@ pub(super) fn module(c: &Client) -> TokenStream {
                 }
                 #(#methods)*
             }
-            #(#structs)*
-        }
+    };
+    let mut body = vec![Chunk::items(move || main)];
+    for ops in op_chunks {
+        body.push(Chunk::items(move || {
+            let methods = ops.iter().map(method);
+            quote! {
+                impl Client {
+                    #(#methods)*
+                }
+            }
+        }));
     }
+    let with_params: Vec<&crate::ir::Operation> =
+        c.ops.iter().filter(|o| o.has_params_struct()).collect();
+    for ops in with_params.chunks(PER_CHUNK) {
+        let ops = ops.to_vec();
+        body.push(Chunk::items(move || {
+            let structs = ops.into_iter().map(params_struct);
+            quote!(#(#structs)*)
+        }));
+    }
+    Chunk::Module { head, body }
 }
 
 fn env_list(t: &Template) -> String {

@@ -1,12 +1,11 @@
 //! The MCP tool registry of one `exposes` entry of type `mcp`.
 
-use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::flows::flow;
 use super::rest::action_text;
 use super::values::{inputs_table, opt_str, output_schema};
-use super::{code, doc};
+use super::{Chunk, code, doc};
 use crate::ir::{Capability, Input, McpServer, Source, Transport};
 use crate::names::{snake_ident, unraw};
 
@@ -36,7 +35,10 @@ pub(crate) fn input_doc(i: &Input) -> String {
     s
 }
 
-pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
+/// Tools per chunk of their functions (see [`super::Chunk`]).
+const PER_CHUNK: usize = 64;
+
+pub(super) fn module<'a>(cap: &'a Capability, s: &'a McpServer) -> Chunk<'a> {
     let m = format_ident!("{}", s.module);
     let ns = &s.namespace;
     let port = match s.port.map(proc_macro2::Literal::u16_unsuffixed) {
@@ -82,39 +84,14 @@ pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
         ));
     }
     let module_doc = doc(&text);
-    let mut statics = Vec::new();
-    let mut specs = Vec::new();
-    let mut arms = Vec::new();
-    let mut fns = Vec::new();
-    for (i, t) in s.tools.iter().enumerate() {
+    // Each tool's input table and function, built when its chunk is formatted.
+    let tool_code = move |t: &'a crate::ir::Tool| {
         let base = unraw(&snake_ident(&t.name)).to_owned();
         let inputs = format_ident!("{}_INPUTS", base.to_uppercase());
         let run = format_ident!("run_{}", base);
         let table = inputs_table(&t.flow.inputs);
-        statics.push(quote! {
-            static #inputs: &[naftiko_runtime::InputSpec] = #table;
-        });
-        let name = &t.name;
-        let title = &t.title;
         let description = t.description.as_deref().unwrap_or(&t.title);
-        let (ro, de, id, ow) = (t.read_only, t.destructive, t.idempotent, t.open_world);
-        let schema = t.flow.schema.as_ref().map(|s| output_schema(s).to_string());
-        let schema = opt_str(schema.as_deref());
-        specs.push(quote! {
-            naftiko_runtime::mcp::ToolSpec {
-                name: #name,
-                title: #title,
-                description: #description,
-                read_only: #ro,
-                destructive: #de,
-                idempotent: #id,
-                open_world: #ow,
-                inputs: #inputs,
-                output_schema: #schema,
-            }
-        });
-        arms.push(quote!(#i => #run(&self.clients, inputs).await,));
-        let mut text = format!("Tool {}: {}", code(name), description);
+        let mut text = format!("Tool {}: {}", code(&t.name), description);
         text.push_str(&format!(
             "\n\nIt {}.",
             action_text(cap, &t.flow.action, true)
@@ -133,9 +110,13 @@ pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
             &base.to_uppercase(),
             quote!(),
         );
-        statics.push(code.statics);
-        fns.push(code.function);
-    }
+        let (statics, function) = (code.statics, code.function);
+        quote! {
+            static #inputs: &[naftiko_runtime::InputSpec] = #table;
+            #statics
+            #function
+        }
+    };
     let auth = super::rest::inbound(s.auth.as_ref());
     // The server's name is its namespace, as the reference engine names it.
     let server_name = &s.namespace;
@@ -149,74 +130,108 @@ pub(super) fn module(cap: &Capability, s: &McpServer) -> TokenStream {
         .clone()
         .or_else(|| cap.label.clone())
         .unwrap_or_else(|| cap.name.clone());
-    quote! {
-        #module_doc
-        pub mod #m {
-            /// The namespace of this server.
-            pub const NAMESPACE: &str = #ns;
-            /// The port declared in the spec (`None` for stdio).
-            pub const PORT: Option<u16> = #port;
-            /// The address declared in the spec, if any; servers bind loopback otherwise.
-            pub const ADDRESS: Option<&str> = #address;
-            /// Whether the spec declares `transport: stdio`.
-            pub const STDIO: bool = #stdio;
-            #(#statics)*
-            /// The tools of this server, in spec order.
-            pub static TOOLS: &[naftiko_runtime::mcp::ToolSpec] = &[#(#specs),*];
-            /// The tool registry: dispatches each tool to the typed client. Cheap to clone.
-            #[derive(Clone, Debug)]
-            pub struct Tools {
-                clients: super::Clients,
-            }
-            impl Tools {
-                /// A registry calling through `clients`.
-                pub fn new(clients: super::Clients) -> Self {
-                    Self { clients }
+    let head = quote!(#module_doc pub mod #m);
+    // Built when formatted: a large server's tool table is big.
+    let main = move || {
+        let mut specs = Vec::new();
+        let mut arms = Vec::new();
+        for (i, t) in s.tools.iter().enumerate() {
+            let base = unraw(&snake_ident(&t.name)).to_owned();
+            let inputs = format_ident!("{}_INPUTS", base.to_uppercase());
+            let run = format_ident!("run_{}", base);
+            let name = &t.name;
+            let title = &t.title;
+            let description = t.description.as_deref().unwrap_or(&t.title);
+            let (ro, de, id, ow) = (t.read_only, t.destructive, t.idempotent, t.open_world);
+            let schema = t.flow.schema.as_ref().map(|s| output_schema(s).to_string());
+            let schema = opt_str(schema.as_deref());
+            specs.push(quote! {
+                naftiko_runtime::mcp::ToolSpec {
+                    name: #name,
+                    title: #title,
+                    description: #description,
+                    read_only: #ro,
+                    destructive: #de,
+                    idempotent: #id,
+                    open_world: #ow,
+                    inputs: #inputs,
+                    output_schema: #schema,
                 }
-            }
-            impl naftiko_runtime::mcp::ToolSet for Tools {
-                fn server(&self) -> naftiko_runtime::mcp::ServerSpec {
-                    naftiko_runtime::mcp::ServerSpec {
-                        name: #server_name,
-                        title: #label,
-                        version: env!("CARGO_PKG_VERSION"),
-                        instructions: #instructions,
+            });
+            arms.push(quote!(#i => #run(&self.clients, inputs).await,));
+        }
+        quote! {
+                /// The namespace of this server.
+                pub const NAMESPACE: &str = #ns;
+                /// The port declared in the spec (`None` for stdio).
+                pub const PORT: Option<u16> = #port;
+                /// The address declared in the spec, if any; servers bind loopback otherwise.
+                pub const ADDRESS: Option<&str> = #address;
+                /// Whether the spec declares `transport: stdio`.
+                pub const STDIO: bool = #stdio;
+                /// The tools of this server, in spec order.
+                pub static TOOLS: &[naftiko_runtime::mcp::ToolSpec] = &[#(#specs),*];
+                /// The tool registry: dispatches each tool to the typed client. Cheap to clone.
+                #[derive(Clone, Debug)]
+                pub struct Tools {
+                    clients: super::Clients,
+                }
+                impl Tools {
+                    /// A registry calling through `clients`.
+                    pub fn new(clients: super::Clients) -> Self {
+                        Self { clients }
                     }
                 }
-                fn tools(&self) -> &'static [naftiko_runtime::mcp::ToolSpec] {
-                    TOOLS
-                }
-                fn call(
-                    &self,
-                    tool: usize,
-                    inputs: naftiko_runtime::Inputs,
-                ) -> naftiko_runtime::BoxFuture<'_, Result<naftiko_runtime::Reply, naftiko_runtime::Error>> {
-                    Box::pin(async move {
-                        match tool {
-                            #(#arms)*
-                            _ => Err(naftiko_runtime::Error::UnknownTool(tool)),
+                impl naftiko_runtime::mcp::ToolSet for Tools {
+                    fn server(&self) -> naftiko_runtime::mcp::ServerSpec {
+                        naftiko_runtime::mcp::ServerSpec {
+                            name: #server_name,
+                            title: #label,
+                            version: env!("CARGO_PKG_VERSION"),
+                            instructions: #instructions,
                         }
-                    })
+                    }
+                    fn tools(&self) -> &'static [naftiko_runtime::mcp::ToolSpec] {
+                        TOOLS
+                    }
+                    fn call(
+                        &self,
+                        tool: usize,
+                        inputs: naftiko_runtime::Inputs,
+                    ) -> naftiko_runtime::BoxFuture<'_, Result<naftiko_runtime::Reply, naftiko_runtime::Error>> {
+                        Box::pin(async move {
+                            match tool {
+                                #(#arms)*
+                                _ => Err(naftiko_runtime::Error::UnknownTool(tool)),
+                            }
+                        })
+                    }
                 }
-            }
-            /// The MCP handler (an rmcp `ServerHandler`) for these tools.
-            pub fn handler(clients: super::Clients) -> naftiko_runtime::mcp::Handler {
-                naftiko_runtime::mcp::Handler::new(Tools::new(clients))
-            }
-            /// This server as a servable surface.
-            pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::McpSurface {
-                naftiko_runtime::serve::McpSurface {
-                    namespace: NAMESPACE,
-                    port: PORT,
-                    address: ADDRESS,
-                    stdio: STDIO,
-                    tools: TOOLS.len(),
-                    auth: auth(&clients.vars),
-                    handler: handler(clients.clone()),
+                /// The MCP handler (an rmcp `ServerHandler`) for these tools.
+                pub fn handler(clients: super::Clients) -> naftiko_runtime::mcp::Handler {
+                    naftiko_runtime::mcp::Handler::new(Tools::new(clients))
                 }
-            }
-            #auth
-            #(#fns)*
+                /// This server as a servable surface.
+                pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::McpSurface {
+                    naftiko_runtime::serve::McpSurface {
+                        namespace: NAMESPACE,
+                        port: PORT,
+                        address: ADDRESS,
+                        stdio: STDIO,
+                        tools: TOOLS.len(),
+                        auth: auth(&clients.vars),
+                        handler: handler(clients.clone()),
+                    }
+                }
+                #auth
         }
+    };
+    let mut body = vec![Chunk::items(main)];
+    for tools in s.tools.chunks(PER_CHUNK) {
+        body.push(Chunk::items(move || {
+            let code = tools.iter().map(tool_code);
+            quote!(#(#code)*)
+        }));
     }
+    Chunk::Module { head, body }
 }

@@ -18,15 +18,27 @@ use quote::{format_ident, quote};
 
 use crate::ir::{Capability, Flow, VarSource};
 
-/// The whole generated file for `cap`, as tokens.
-pub fn capability(cap: &Capability) -> TokenStream {
-    let clients = cap.clients.iter().map(client::module);
-    let rest = cap.rest.iter().map(|r| rest::module(cap, r));
-    let mcp = cap.mcp.iter().map(|m| mcp::module(cap, m));
-    let skills = cap.skills.iter().map(|s| skill::module(cap, s));
-    let functions = aggregates::module(cap);
-    let clients_struct = clients_struct(cap);
-    let surfaces = surfaces_fn(cap);
+/// The whole generated file for `cap`, as chunks formatted one at a time ([`render`]).
+pub fn capability(cap: &Capability) -> Vec<Chunk<'_>> {
+    let mut chunks = vec![Chunk::items(move || header_items(cap))];
+    chunks.extend(cap.clients.iter().map(client::module));
+    chunks.push(Chunk::items(move || clients_struct(cap)));
+    if let Some(f) = aggregates::module(cap) {
+        chunks.push(f);
+    }
+    chunks.extend(cap.rest.iter().map(|r| rest::module(cap, r)));
+    chunks.extend(cap.mcp.iter().map(|m| mcp::module(cap, m)));
+    chunks.extend(
+        cap.skills
+            .iter()
+            .map(|s| Chunk::items(move || skill::module(cap, s))),
+    );
+    chunks.push(Chunk::items(move || surfaces_fn(cap)));
+    chunks
+}
+
+/// The capability's constants, its variables and where they are read.
+fn header_items(cap: &Capability) -> TokenStream {
     let name = &cap.name;
     let label = cap.label.as_deref().unwrap_or(&cap.name);
     let description = cap.description.as_deref().unwrap_or("");
@@ -80,13 +92,6 @@ pub fn capability(cap: &Capability) -> TokenStream {
         }
         /// Where each variable of `binds` is read at run time (never at build time).
         pub static BINDS: &[naftiko_runtime::binds::Bind] = &[#(#binds),*];
-        #(#clients)*
-        #clients_struct
-        #functions
-        #(#rest)*
-        #(#mcp)*
-        #(#skills)*
-        #surfaces
     }
 }
 
@@ -262,6 +267,75 @@ fn surfaces_fn(cap: &Capability) -> TokenStream {
             surfaces
         }
     }
+}
+
+/// A piece of the generated file, formatted on its own so that memory stays bounded by
+/// the largest piece, not the whole file (a spec of 10,000 operations makes 50 MB of Rust).
+pub(crate) enum Chunk<'a> {
+    /// Items, built only when they are formatted.
+    Items(Box<dyn FnOnce() -> TokenStream + 'a>),
+    /// `head { body }`: a module (`head` is its attributes and `pub mod name`).
+    Module {
+        head: TokenStream,
+        body: Vec<Chunk<'a>>,
+    },
+}
+
+impl<'a> Chunk<'a> {
+    pub(crate) fn items(f: impl FnOnce() -> TokenStream + 'a) -> Self {
+        Chunk::Items(Box::new(f))
+    }
+}
+
+/// Formats `chunks` as Rust source with prettyplease, `header` first.
+pub fn render(chunks: Vec<Chunk<'_>>, header: &str) -> Result<String, String> {
+    let mut out = String::from(header);
+    render_into(chunks, 0, &mut out)?;
+    Ok(out)
+}
+
+fn render_into(chunks: Vec<Chunk<'_>>, indent: usize, out: &mut String) -> Result<(), String> {
+    let pad = " ".repeat(indent);
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        match chunk {
+            Chunk::Items(build) => {
+                // Items inside a module are formatted inside as many empty modules, so that
+                // prettyplease wraps lines at their real indentation; the wrappers are cut.
+                let mut tokens = build();
+                for _ in 0..indent / 4 {
+                    tokens = quote!(mod __chunk { #tokens });
+                }
+                let text = format(tokens, "")?;
+                let depth = indent / 4;
+                let lines: Vec<&str> = text.lines().collect();
+                let inner = &lines[depth.min(lines.len())..lines.len().saturating_sub(depth)];
+                for line in inner {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+            Chunk::Module { head, body } => {
+                // `head {}` formatted, its `{}` opened around the body.
+                let text = format(quote!(#head {}), "")?;
+                let text = text.trim_end();
+                let text = text.strip_suffix("{}").unwrap_or(text).trim_end();
+                for line in text.lines() {
+                    out.push_str(&pad);
+                    out.push_str(line);
+                    out.push('\n');
+                }
+                out.truncate(out.trim_end().len());
+                out.push_str(" {\n");
+                render_into(body, indent + 4, out)?;
+                out.push_str(&pad);
+                out.push_str("}\n");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Formats tokens as Rust source with prettyplease, with blank lines between items.

@@ -5,7 +5,7 @@ use quote::{format_ident, quote};
 
 use super::flows::flow;
 use super::values::{TemplateCtx, inputs_table, opt_str, text_template};
-use super::{code, doc};
+use super::{Chunk, code, doc};
 use crate::ir::{Action, Capability, InboundAuth, Method, RestServer};
 
 /// What a route, tool or function does, in a few words, for docs; with `link`, a call
@@ -37,7 +37,10 @@ pub(super) fn action_text(cap: &Capability, a: &Action, link: bool) -> String {
     }
 }
 
-pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
+/// Routes per chunk of the router and of the handlers (see [`super::Chunk`]).
+const PER_CHUNK: usize = 64;
+
+pub(super) fn module<'a>(cap: &'a Capability, r: &'a RestServer) -> Chunk<'a> {
     let m = format_ident!("{}", r.module);
     let ns = &r.namespace;
     let port = proc_macro2::Literal::u16_unsuffixed(r.port);
@@ -62,40 +65,16 @@ pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
     }
     let module_doc = doc(&text);
 
-    // Routes sharing a path are chained on one `MethodRouter`.
-    let mut paths: Vec<(&str, Vec<TokenStream>)> = Vec::new();
-    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for route in &r.routes {
-        let h = format_ident!("{}", route.handler);
-        let f = match route.method {
-            Method::Get => quote!(get),
-            Method::Post => quote!(post),
-            Method::Put => quote!(put),
-            Method::Patch => quote!(patch),
-            Method::Delete => quote!(delete),
-        };
-        let entry = quote!(#f(#h));
-        match index.get(route.path.as_str()) {
-            Some(&i) => paths[i].1.push(entry),
-            None => {
-                index.insert(&route.path, paths.len());
-                paths.push((&route.path, vec![entry]));
-            }
-        }
-    }
-    let routes = paths.iter().map(|(p, methods)| {
-        let mut chain = methods.iter();
-        let first = chain.next();
-        let rest = chain.map(|m| quote!(.#m));
-        quote!(.route(#p, naftiko_runtime::axum::routing::#first #(#rest)*))
-    });
-    let handlers = r.routes.iter().map(|route| {
+    let handler = move |route: &'a crate::ir::Route| {
         let h = format_ident!("{}", route.handler);
         let bare = crate::names::unraw(&route.handler);
         let run = format_ident!("run_{}", bare);
         let inputs = format_ident!("{}_INPUTS", bare.to_uppercase());
         let table = inputs_table(&route.flow.inputs);
-        let mut text = route.description.clone().unwrap_or_else(|| route.name.clone());
+        let mut text = route
+            .description
+            .clone()
+            .unwrap_or_else(|| route.name.clone());
         if let Some(l) = &route.label {
             text = format!("{l}\n\n{text}");
         }
@@ -112,7 +91,14 @@ pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
             }
         }
         let d = doc(&text);
-        let code = flow(cap, &route.flow, &run, quote!(), &bare.to_uppercase(), quote!());
+        let code = flow(
+            cap,
+            &route.flow,
+            &run,
+            quote!(),
+            &bare.to_uppercase(),
+            quote!(),
+        );
         let (statics, run_fn) = (code.statics, code.function);
         quote! {
             static #inputs: &[naftiko_runtime::InputSpec] = #table;
@@ -130,48 +116,91 @@ pub(super) fn module(cap: &Capability, r: &RestServer) -> TokenStream {
             }
             #run_fn
         }
-    });
+    };
     let auth = inbound(r.auth.as_ref());
     let count = proc_macro2::Literal::usize_unsuffixed(r.routes.len());
     let label = r.description.as_deref().unwrap_or(ns);
-    quote! {
-        #module_doc
-        pub mod #m {
-            /// The namespace of this adapter.
-            pub const NAMESPACE: &str = #ns;
-            /// The port declared in the spec.
-            pub const PORT: u16 = #port;
-            /// The address declared in the spec, if any; servers bind loopback otherwise.
-            pub const ADDRESS: Option<&str> = #address;
-            /// The number of routes.
-            pub const ROUTES: usize = #count;
-            /// The router of this adapter; mount it in your own axum app or serve it alone.
-            ///
-            /// Inbound authentication declared in the spec is applied; body limits and
-            /// timeouts are the server's (see `naftiko_runtime::serve`).
-            pub fn router(clients: super::Clients) -> Result<naftiko_runtime::axum::Router, naftiko_runtime::Error> {
-                let auth = auth(&clients.vars)?;
-                let router = naftiko_runtime::axum::Router::new()
-                    #(#routes)*
-                    .with_state(clients);
-                naftiko_runtime::rest::with_auth(naftiko_runtime::rest::with_fallbacks(router), auth)
-            }
-            /// This adapter as a servable surface.
-            pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::RestSurface {
-                let clients = clients.clone();
-                naftiko_runtime::serve::RestSurface {
-                    namespace: NAMESPACE,
-                    description: #label,
-                    port: PORT,
-                    address: ADDRESS,
-                    routes: ROUTES,
-                    router: Box::new(move || router(clients)),
+    let head = quote!(#module_doc pub mod #m);
+    // Built when formatted: a large adapter's router is big.
+    let main = move || {
+        // Routes sharing a path are chained on one `MethodRouter`.
+        let mut paths: Vec<(&str, Vec<TokenStream>)> = Vec::new();
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for route in &r.routes {
+            let h = format_ident!("{}", route.handler);
+            let f = match route.method {
+                Method::Get => quote!(get),
+                Method::Post => quote!(post),
+                Method::Put => quote!(put),
+                Method::Patch => quote!(patch),
+                Method::Delete => quote!(delete),
+            };
+            let entry = quote!(#f(#h));
+            match index.get(route.path.as_str()) {
+                Some(&i) => paths[i].1.push(entry),
+                None => {
+                    index.insert(&route.path, paths.len());
+                    paths.push((&route.path, vec![entry]));
                 }
             }
-            #auth
-            #(#handlers)*
         }
+        let routes: Vec<TokenStream> = paths
+            .iter()
+            .map(|(p, methods)| {
+                let mut chain = methods.iter();
+                let first = chain.next();
+                let rest = chain.map(|m| quote!(.#m));
+                quote!(.route(#p, naftiko_runtime::axum::routing::#first #(#rest)*))
+            })
+            .collect();
+        // Routes are added a block at a time, so that a large adapter is not one expression
+        // thousands of calls deep.
+        let route_blocks = routes
+            .chunks(PER_CHUNK)
+            .map(|block| quote!(let router = router #(#block)*;));
+        quote! {
+                /// The namespace of this adapter.
+                pub const NAMESPACE: &str = #ns;
+                /// The port declared in the spec.
+                pub const PORT: u16 = #port;
+                /// The address declared in the spec, if any; servers bind loopback otherwise.
+                pub const ADDRESS: Option<&str> = #address;
+                /// The number of routes.
+                pub const ROUTES: usize = #count;
+                /// The router of this adapter; mount it in your own axum app or serve it alone.
+                ///
+                /// Inbound authentication declared in the spec is applied; body limits and
+                /// timeouts are the server's (see `naftiko_runtime::serve`).
+                pub fn router(clients: super::Clients) -> Result<naftiko_runtime::axum::Router, naftiko_runtime::Error> {
+                    let auth = auth(&clients.vars)?;
+                    let router = naftiko_runtime::axum::Router::new();
+                    #(#route_blocks)*
+                    let router = router.with_state(clients);
+                    naftiko_runtime::rest::with_auth(naftiko_runtime::rest::with_fallbacks(router), auth)
+                }
+                /// This adapter as a servable surface.
+                pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::RestSurface {
+                    let clients = clients.clone();
+                    naftiko_runtime::serve::RestSurface {
+                        namespace: NAMESPACE,
+                        description: #label,
+                        port: PORT,
+                        address: ADDRESS,
+                        routes: ROUTES,
+                        router: Box::new(move || router(clients)),
+                    }
+                }
+                #auth
+        }
+    };
+    let mut body = vec![Chunk::items(main)];
+    for routes in r.routes.chunks(PER_CHUNK) {
+        body.push(Chunk::items(move || {
+            let handlers = routes.iter().map(handler);
+            quote!(#(#handlers)*)
+        }));
     }
+    Chunk::Module { head, body }
 }
 
 /// `fn auth(vars)`: the inbound authentication of a surface, built at start-up from the

@@ -360,7 +360,8 @@ pub mod bookshelf_rest {
         clients: super::Clients,
     ) -> Result<naftiko_runtime::axum::Router, naftiko_runtime::Error> {
         let auth = auth(&clients.vars)?;
-        let router = naftiko_runtime::axum::Router::new()
+        let router = naftiko_runtime::axum::Router::new();
+        let router = router
             .route(
                 "/books",
                 naftiko_runtime::axum::routing::get(list_books).post(create_book),
@@ -375,8 +376,8 @@ pub mod bookshelf_rest {
             .route(
                 "/books/{book_id}/loans",
                 naftiko_runtime::axum::routing::post(lend_book),
-            )
-            .with_state(clients);
+            );
+        let router = router.with_state(clients);
         naftiko_runtime::rest::with_auth(
             naftiko_runtime::rest::with_fallbacks(router),
             auth,
@@ -863,126 +864,6 @@ pub mod bookshelf_mcp {
     /// Whether the spec declares `transport: stdio`.
     pub const STDIO: bool = false;
 
-    static SEARCH_BOOKS_INPUTS: &[naftiko_runtime::InputSpec] = &[
-        naftiko_runtime::InputSpec {
-            name: "query",
-            source: naftiko_runtime::Source::Arg("query"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some("Words to search for."),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "limit",
-            source: naftiko_runtime::Source::Arg("limit"),
-            ty: naftiko_runtime::Ty::Integer,
-            required: true,
-            description: Some("How many books to return."),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "min_rating",
-            source: naftiko_runtime::Source::Arg("min_rating"),
-            ty: naftiko_runtime::Ty::Number,
-            required: false,
-            description: Some("Minimum rating."),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "available",
-            source: naftiko_runtime::Source::Arg("available"),
-            ty: naftiko_runtime::Ty::Boolean,
-            required: false,
-            description: Some("Only available books."),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "tags",
-            source: naftiko_runtime::Source::Arg("tags"),
-            ty: naftiko_runtime::Ty::Array,
-            required: false,
-            description: Some("Tags the books must have."),
-            pattern: None,
-        },
-    ];
-
-    static SEARCH_BOOKS_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
-
-    static GET_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
-        naftiko_runtime::InputSpec {
-            name: "book_id",
-            source: naftiko_runtime::Source::Arg("book_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some("The book's identifier."),
-            pattern: None,
-        },
-    ];
-
-    static GET_BOOK_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Path {
-        path: &[naftiko_runtime::Seg::Key("book")],
-        ty: naftiko_runtime::Ty::Any,
-        max_length: None,
-    };
-
-    static UPDATE_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
-        naftiko_runtime::InputSpec {
-            name: "book_id",
-            source: naftiko_runtime::Source::Arg("book_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some("The book's identifier."),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "body",
-            source: naftiko_runtime::Source::Arg("body"),
-            ty: naftiko_runtime::Ty::Object,
-            required: true,
-            description: Some("The fields to change (JSON merge patch)."),
-            pattern: None,
-        },
-    ];
-
-    static UPDATE_BOOK_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
-
-    static LEND_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
-        naftiko_runtime::InputSpec {
-            name: "book_id",
-            source: naftiko_runtime::Source::Arg("book_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some("The book."),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "member",
-            source: naftiko_runtime::Source::Arg("member"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some("The member."),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "days",
-            source: naftiko_runtime::Source::Arg("days"),
-            ty: naftiko_runtime::Ty::Integer,
-            required: true,
-            description: Some("Loan length in days."),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "X-Request-Id",
-            source: naftiko_runtime::Source::Arg("X-Request-Id"),
-            ty: naftiko_runtime::Ty::String,
-            required: false,
-            description: Some("An idempotency key for the loan."),
-            pattern: None,
-        },
-    ];
-
-    static LEND_BOOK_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
-
     /// The tools of this server, in spec order.
     pub static TOOLS: &[naftiko_runtime::mcp::ToolSpec] = &[
         naftiko_runtime::mcp::ToolSpec {
@@ -1106,6 +987,51 @@ pub mod bookshelf_mcp {
         Ok(naftiko_runtime::auth::Inbound::None)
     }
 
+    static SEARCH_BOOKS_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "query",
+            source: naftiko_runtime::Source::Arg("query"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some("Words to search for."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "limit",
+            source: naftiko_runtime::Source::Arg("limit"),
+            ty: naftiko_runtime::Ty::Integer,
+            required: true,
+            description: Some("How many books to return."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "min_rating",
+            source: naftiko_runtime::Source::Arg("min_rating"),
+            ty: naftiko_runtime::Ty::Number,
+            required: false,
+            description: Some("Minimum rating."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "available",
+            source: naftiko_runtime::Source::Arg("available"),
+            ty: naftiko_runtime::Ty::Boolean,
+            required: false,
+            description: Some("Only available books."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "tags",
+            source: naftiko_runtime::Source::Arg("tags"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some("Tags the books must have."),
+            pattern: None,
+        },
+    ];
+
+    static SEARCH_BOOKS_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
+
     /// Tool `search-books`: Search the catalogue.
     ///
     /// It calls [`bookshelf::Client::list_books`](super::bookshelf::Client::list_books).
@@ -1133,6 +1059,23 @@ pub mod bookshelf_mcp {
         naftiko_runtime::Reply::mapped(response, &SEARCH_BOOKS_OUTPUT)
     }
 
+    static GET_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "book_id",
+            source: naftiko_runtime::Source::Arg("book_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some("The book's identifier."),
+            pattern: None,
+        },
+    ];
+
+    static GET_BOOK_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Path {
+        path: &[naftiko_runtime::Seg::Key("book")],
+        ty: naftiko_runtime::Ty::Any,
+        max_length: None,
+    };
+
     /// Tool `get-book`: Retrieve a book by id.
     ///
     /// It calls [`bookshelf::Client::get_book`](super::bookshelf::Client::get_book).
@@ -1149,6 +1092,27 @@ pub mod bookshelf_mcp {
         };
         naftiko_runtime::Reply::mapped(response, &GET_BOOK_OUTPUT)
     }
+
+    static UPDATE_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "book_id",
+            source: naftiko_runtime::Source::Arg("book_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some("The book's identifier."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "body",
+            source: naftiko_runtime::Source::Arg("body"),
+            ty: naftiko_runtime::Ty::Object,
+            required: true,
+            description: Some("The fields to change (JSON merge patch)."),
+            pattern: None,
+        },
+    ];
+
+    static UPDATE_BOOK_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
 
     /// Tool `update-book`: Change some fields of a book.
     ///
@@ -1170,6 +1134,43 @@ pub mod bookshelf_mcp {
         };
         naftiko_runtime::Reply::mapped(response, &UPDATE_BOOK_OUTPUT)
     }
+
+    static LEND_BOOK_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "book_id",
+            source: naftiko_runtime::Source::Arg("book_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some("The book."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "member",
+            source: naftiko_runtime::Source::Arg("member"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some("The member."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "days",
+            source: naftiko_runtime::Source::Arg("days"),
+            ty: naftiko_runtime::Ty::Integer,
+            required: true,
+            description: Some("Loan length in days."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "X-Request-Id",
+            source: naftiko_runtime::Source::Arg("X-Request-Id"),
+            ty: naftiko_runtime::Ty::String,
+            required: false,
+            description: Some("An idempotency key for the loan."),
+            pattern: None,
+        },
+    ];
+
+    static LEND_BOOK_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
 
     /// Tool `lend-book`: Lend a book to a member for some days.
     ///

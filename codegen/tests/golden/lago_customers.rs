@@ -358,7 +358,8 @@ pub mod lago_customers_rest {
         clients: super::Clients,
     ) -> Result<naftiko_runtime::axum::Router, naftiko_runtime::Error> {
         let auth = auth(&clients.vars)?;
-        let router = naftiko_runtime::axum::Router::new()
+        let router = naftiko_runtime::axum::Router::new();
+        let router = router
             .route(
                 "/v1/customers",
                 naftiko_runtime::axum::routing::post(createcustomer)
@@ -387,8 +388,8 @@ pub mod lago_customers_rest {
             .route(
                 "/v1/customers/{external-id}",
                 naftiko_runtime::axum::routing::get(findcustomer).delete(destroycustomer),
-            )
-            .with_state(clients);
+            );
+        let router = router.with_state(clients);
         naftiko_runtime::rest::with_auth(
             naftiko_runtime::rest::with_fallbacks(router),
             auth,
@@ -905,174 +906,6 @@ pub mod lago_customers_mcp {
     /// Whether the spec declares `transport: stdio`.
     pub const STDIO: bool = false;
 
-    static LAGO_CREATE_CUSTOMER_INPUTS: &[naftiko_runtime::InputSpec] = &[
-        naftiko_runtime::InputSpec {
-            name: "body",
-            source: naftiko_runtime::Source::Arg("body"),
-            ty: naftiko_runtime::Ty::Object,
-            required: true,
-            description: Some("Request body (JSON)."),
-            pattern: None,
-        },
-    ];
-
-    static LAGO_CREATE_CUSTOMER_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
-
-    static LAGO_LIST_ALL_CUSTOMERS_INPUTS: &[naftiko_runtime::InputSpec] = &[];
-
-    static LAGO_LIST_ALL_CUSTOMERS_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
-
-    static LAGO_DELETE_APPLIED_COUPON_INPUTS: &[naftiko_runtime::InputSpec] = &[
-        naftiko_runtime::InputSpec {
-            name: "external_customer_id",
-            source: naftiko_runtime::Source::Arg("external_customer_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some(
-                "The customer external unique identifier (provided by your own application)",
-            ),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "applied_coupon_id",
-            source: naftiko_runtime::Source::Arg("applied_coupon_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some(
-                "Unique identifier of the applied coupon, created by Lago.",
-            ),
-            pattern: None,
-        },
-    ];
-
-    static LAGO_DELETE_APPLIED_COUPON_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
-
-    static LAGO_GENERATE_CUSTOMER_PAYMENT_PROVIDER_INPUTS: &[naftiko_runtime::InputSpec] = &[
-        naftiko_runtime::InputSpec {
-            name: "external_customer_id",
-            source: naftiko_runtime::Source::Arg("external_customer_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some(
-                "The customer external unique identifier (provided by your own application).",
-            ),
-            pattern: None,
-        },
-    ];
-
-    static LAGO_GENERATE_CUSTOMER_PAYMENT_PROVIDER_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
-
-    static LAGO_RETRIEVE_CUSTOMER_CURRENT_USAGE_INPUTS: &[naftiko_runtime::InputSpec] = &[
-        naftiko_runtime::InputSpec {
-            name: "external_customer_id",
-            source: naftiko_runtime::Source::Arg("external_customer_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some(
-                "The customer external unique identifier (provided by your own application).",
-            ),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "external_subscription_id",
-            source: naftiko_runtime::Source::Arg("external_subscription_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some(
-                "The unique identifier of the subscription within your application.",
-            ),
-            pattern: None,
-        },
-    ];
-
-    static LAGO_RETRIEVE_CUSTOMER_CURRENT_USAGE_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
-
-    static LAGO_RETRIEVE_CUSTOMER_PAST_USAGE_INPUTS: &[naftiko_runtime::InputSpec] = &[
-        naftiko_runtime::InputSpec {
-            name: "external_customer_id",
-            source: naftiko_runtime::Source::Arg("external_customer_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some(
-                "The customer external unique identifier (provided by your own application).",
-            ),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "external_subscription_id",
-            source: naftiko_runtime::Source::Arg("external_subscription_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some(
-                "The unique identifier of the subscription within your application.",
-            ),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "billable_metric_code",
-            source: naftiko_runtime::Source::Arg("billable_metric_code"),
-            ty: naftiko_runtime::Ty::String,
-            required: false,
-            description: Some(
-                "Billable metric code filter to apply to the charge usage",
-            ),
-            pattern: None,
-        },
-        naftiko_runtime::InputSpec {
-            name: "periods_count",
-            source: naftiko_runtime::Source::Arg("periods_count"),
-            ty: naftiko_runtime::Ty::Integer,
-            required: false,
-            description: Some("Number of past billing period to returns in the result"),
-            pattern: None,
-        },
-    ];
-
-    static LAGO_RETRIEVE_CUSTOMER_PAST_USAGE_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
-
-    static LAGO_GET_CUSTOMER_PORTAL_URL_INPUTS: &[naftiko_runtime::InputSpec] = &[
-        naftiko_runtime::InputSpec {
-            name: "external_customer_id",
-            source: naftiko_runtime::Source::Arg("external_customer_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some("External ID of the existing customer"),
-            pattern: None,
-        },
-    ];
-
-    static LAGO_GET_CUSTOMER_PORTAL_URL_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
-
-    static LAGO_RETRIEVE_CUSTOMER_INPUTS: &[naftiko_runtime::InputSpec] = &[
-        naftiko_runtime::InputSpec {
-            name: "external_id",
-            source: naftiko_runtime::Source::Arg("external_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some(
-                "`external_id` in the path of `GET /customers/{external_id}`.",
-            ),
-            pattern: None,
-        },
-    ];
-
-    static LAGO_RETRIEVE_CUSTOMER_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
-
-    static LAGO_DELETE_CUSTOMER_INPUTS: &[naftiko_runtime::InputSpec] = &[
-        naftiko_runtime::InputSpec {
-            name: "external_id",
-            source: naftiko_runtime::Source::Arg("external_id"),
-            ty: naftiko_runtime::Ty::String,
-            required: true,
-            description: Some(
-                "`external_id` in the path of `DELETE /customers/{external_id}`.",
-            ),
-            pattern: None,
-        },
-    ];
-
-    static LAGO_DELETE_CUSTOMER_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
-
     /// The tools of this server, in spec order.
     pub static TOOLS: &[naftiko_runtime::mcp::ToolSpec] = &[
         naftiko_runtime::mcp::ToolSpec {
@@ -1268,6 +1101,19 @@ pub mod lago_customers_mcp {
         Ok(naftiko_runtime::auth::Inbound::None)
     }
 
+    static LAGO_CREATE_CUSTOMER_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "body",
+            source: naftiko_runtime::Source::Arg("body"),
+            ty: naftiko_runtime::Ty::Object,
+            required: true,
+            description: Some("Request body (JSON)."),
+            pattern: None,
+        },
+    ];
+
+    static LAGO_CREATE_CUSTOMER_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
+
     /// Tool `lago-create-customer`: Lago Create a customer
     ///
     /// It calls [`lago_customers::Client::createcustomer`](super::lago_customers::Client::createcustomer).
@@ -1287,6 +1133,10 @@ pub mod lago_customers_mcp {
         naftiko_runtime::Reply::mapped(response, &LAGO_CREATE_CUSTOMER_OUTPUT)
     }
 
+    static LAGO_LIST_ALL_CUSTOMERS_INPUTS: &[naftiko_runtime::InputSpec] = &[];
+
+    static LAGO_LIST_ALL_CUSTOMERS_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
+
     /// Tool `lago-list-all-customers`: Lago List all customers
     ///
     /// It calls [`lago_customers::Client::findallcustomers`](super::lago_customers::Client::findallcustomers).
@@ -1297,6 +1147,31 @@ pub mod lago_customers_mcp {
         let response = clients.lago_customers.findallcustomers().await?;
         naftiko_runtime::Reply::mapped(response, &LAGO_LIST_ALL_CUSTOMERS_OUTPUT)
     }
+
+    static LAGO_DELETE_APPLIED_COUPON_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "external_customer_id",
+            source: naftiko_runtime::Source::Arg("external_customer_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some(
+                "The customer external unique identifier (provided by your own application)",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "applied_coupon_id",
+            source: naftiko_runtime::Source::Arg("applied_coupon_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some(
+                "Unique identifier of the applied coupon, created by Lago.",
+            ),
+            pattern: None,
+        },
+    ];
+
+    static LAGO_DELETE_APPLIED_COUPON_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
 
     /// Tool `lago-delete-applied-coupon`: Lago Delete an applied coupon
     ///
@@ -1320,6 +1195,21 @@ pub mod lago_customers_mcp {
         naftiko_runtime::Reply::mapped(response, &LAGO_DELETE_APPLIED_COUPON_OUTPUT)
     }
 
+    static LAGO_GENERATE_CUSTOMER_PAYMENT_PROVIDER_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "external_customer_id",
+            source: naftiko_runtime::Source::Arg("external_customer_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some(
+                "The customer external unique identifier (provided by your own application).",
+            ),
+            pattern: None,
+        },
+    ];
+
+    static LAGO_GENERATE_CUSTOMER_PAYMENT_PROVIDER_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
+
     /// Tool `lago-generate-customer-payment-provider`: Lago Generate a Customer Payment Provider Checkout URL
     ///
     /// It calls [`lago_customers::Client::generatecustomercheckouturl`](super::lago_customers::Client::generatecustomercheckouturl).
@@ -1342,6 +1232,31 @@ pub mod lago_customers_mcp {
             &LAGO_GENERATE_CUSTOMER_PAYMENT_PROVIDER_OUTPUT,
         )
     }
+
+    static LAGO_RETRIEVE_CUSTOMER_CURRENT_USAGE_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "external_customer_id",
+            source: naftiko_runtime::Source::Arg("external_customer_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some(
+                "The customer external unique identifier (provided by your own application).",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "external_subscription_id",
+            source: naftiko_runtime::Source::Arg("external_subscription_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some(
+                "The unique identifier of the subscription within your application.",
+            ),
+            pattern: None,
+        },
+    ];
+
+    static LAGO_RETRIEVE_CUSTOMER_CURRENT_USAGE_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
 
     /// Tool `lago-retrieve-customer-current-usage`: Lago Retrieve customer current usage
     ///
@@ -1369,6 +1284,49 @@ pub mod lago_customers_mcp {
             &LAGO_RETRIEVE_CUSTOMER_CURRENT_USAGE_OUTPUT,
         )
     }
+
+    static LAGO_RETRIEVE_CUSTOMER_PAST_USAGE_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "external_customer_id",
+            source: naftiko_runtime::Source::Arg("external_customer_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some(
+                "The customer external unique identifier (provided by your own application).",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "external_subscription_id",
+            source: naftiko_runtime::Source::Arg("external_subscription_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some(
+                "The unique identifier of the subscription within your application.",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "billable_metric_code",
+            source: naftiko_runtime::Source::Arg("billable_metric_code"),
+            ty: naftiko_runtime::Ty::String,
+            required: false,
+            description: Some(
+                "Billable metric code filter to apply to the charge usage",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "periods_count",
+            source: naftiko_runtime::Source::Arg("periods_count"),
+            ty: naftiko_runtime::Ty::Integer,
+            required: false,
+            description: Some("Number of past billing period to returns in the result"),
+            pattern: None,
+        },
+    ];
+
+    static LAGO_RETRIEVE_CUSTOMER_PAST_USAGE_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
 
     /// Tool `lago-retrieve-customer-past-usage`: Lago Retrieve customer past usage
     ///
@@ -1401,6 +1359,19 @@ pub mod lago_customers_mcp {
         )
     }
 
+    static LAGO_GET_CUSTOMER_PORTAL_URL_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "external_customer_id",
+            source: naftiko_runtime::Source::Arg("external_customer_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some("External ID of the existing customer"),
+            pattern: None,
+        },
+    ];
+
+    static LAGO_GET_CUSTOMER_PORTAL_URL_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
+
     /// Tool `lago-get-customer-portal-url`: Lago Get a customer portal URL
     ///
     /// It calls [`lago_customers::Client::getcustomerportalurl`](super::lago_customers::Client::getcustomerportalurl).
@@ -1418,6 +1389,21 @@ pub mod lago_customers_mcp {
         naftiko_runtime::Reply::mapped(response, &LAGO_GET_CUSTOMER_PORTAL_URL_OUTPUT)
     }
 
+    static LAGO_RETRIEVE_CUSTOMER_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "external_id",
+            source: naftiko_runtime::Source::Arg("external_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some(
+                "`external_id` in the path of `GET /customers/{external_id}`.",
+            ),
+            pattern: None,
+        },
+    ];
+
+    static LAGO_RETRIEVE_CUSTOMER_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
+
     /// Tool `lago-retrieve-customer`: Lago Retrieve a customer
     ///
     /// It calls [`lago_customers::Client::findcustomer`](super::lago_customers::Client::findcustomer).
@@ -1434,6 +1420,21 @@ pub mod lago_customers_mcp {
         };
         naftiko_runtime::Reply::mapped(response, &LAGO_RETRIEVE_CUSTOMER_OUTPUT)
     }
+
+    static LAGO_DELETE_CUSTOMER_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "external_id",
+            source: naftiko_runtime::Source::Arg("external_id"),
+            ty: naftiko_runtime::Ty::String,
+            required: true,
+            description: Some(
+                "`external_id` in the path of `DELETE /customers/{external_id}`.",
+            ),
+            pattern: None,
+        },
+    ];
+
+    static LAGO_DELETE_CUSTOMER_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
 
     /// Tool `lago-delete-customer`: Lago Delete a customer
     ///
