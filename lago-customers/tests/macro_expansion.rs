@@ -1,7 +1,7 @@
 //! The same spec expanded in place by `capability!` gives the same surfaces as the build script.
 
 mod expanded {
-    naftiko_codegen_macro::capability!("../../specs/lago-customers.yaml");
+    naftiko_codegen_macro::capability!("../specs/lago-customers.yaml");
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! `capability!("specs/x.yaml")`: the code naftiko-codegen generates for a spec, expanded
-//! in place. Like `include_str!`, the path is relative to the file that calls the macro.
-//! A spec error is a compile error on the path literal whose message names the spec's
-//! file, line and column.
+//! in place. The path is relative to the calling crate's root (the folder of its
+//! `Cargo.toml`), as progenitor's `generate_api!` resolves it, so it reads the same from
+//! any module; a path found only beside the calling file (`include_str!`'s rule) is taken
+//! from there. A spec error is a compile error on the path literal whose message names the
+//! spec's file, line and column. Editing the spec, or a file it imports, rebuilds the crate.
 //!
 //! ```ignore
 //! naftiko_codegen_macro::capability!("specs/lago-customers.yaml");
@@ -18,13 +20,20 @@ use syn::{LitStr, parse_macro_input};
 pub fn capability(input: TokenStream) -> TokenStream {
     let lit = parse_macro_input!(input as LitStr);
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
-    // Relative to the calling file, like `include_str!`; else to the crate's manifest.
-    let base = proc_macro::Span::call_site()
-        .local_file()
-        .and_then(|file| locate(&file, &dir))
-        .and_then(|f| f.parent().map(|p| p.to_path_buf()))
-        .unwrap_or_else(|| std::path::PathBuf::from(&dir));
-    let path = base.join(lit.value());
+    // Relative to the crate's root; else, when only found there, to the calling file.
+    let from_root = std::path::Path::new(&dir).join(lit.value());
+    let beside_caller = || {
+        proc_macro::Span::call_site()
+            .local_file()
+            .and_then(|file| locate(&file, &dir))
+            .and_then(|f| f.parent().map(|p| p.join(lit.value())))
+            .filter(|p| p.is_file())
+    };
+    let path = if from_root.is_file() {
+        from_root
+    } else {
+        beside_caller().unwrap_or(from_root)
+    };
     match naftiko_codegen::generate(&path) {
         Ok(generated) => {
             let code: proc_macro2::TokenStream = match generated.source.parse() {
@@ -38,10 +47,14 @@ pub fn capability(input: TokenStream) -> TokenStream {
                     .into();
                 }
             };
-            let tracked = path.to_string_lossy().into_owned();
+            // Rebuilds the crate when the spec, or a file it imports, changes.
+            let tracked = generated
+                .capability
+                .sources
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned());
             quote! {
-                // Rebuilds the crate when the spec changes.
-                const _: &str = include_str!(#tracked);
+                #(const _: &str = include_str!(#tracked);)*
                 #code
             }
             .into()

@@ -27,6 +27,7 @@ pub mod skill;
 pub mod steps;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod typed;
 mod workers;
 
 use std::fmt;
@@ -40,6 +41,7 @@ pub use http::{Method, StatusCode};
 pub use inputs::{FromInput, InputSpec, Inputs, Source, Ty, convert, json};
 pub use reply::Reply;
 pub use rmcp;
+pub use serde;
 pub use serde_json;
 pub use shape::{Seg, Shape, select};
 pub use tokio;

@@ -42,6 +42,18 @@ impl Reply {
         })
     }
 
+    /// A JSON result checked against its declared type (`shape`): values of the declared
+    /// type converted, missing ones `null`; `what` names the result in an error.
+    pub fn conform(value: Value, shape: &Shape, what: &str) -> Result<Reply, Error> {
+        let value = shape
+            .apply(&value)
+            .map_err(|message| Error::InvalidResponse {
+                operation: what.to_owned(),
+                message,
+            })?;
+        Ok(Reply::json(value))
+    }
+
     /// The result as JSON (an upstream body converted by its format).
     pub fn into_value(self) -> Result<Value, Error> {
         match self {

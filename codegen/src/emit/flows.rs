@@ -60,7 +60,27 @@ pub(crate) fn flow(
             steps,
             waves,
             mappings,
-        } => steps_body(cap, steps, waves, mappings),
+        } => {
+            // With declared outputs, the mapped result is checked against them (and their
+            // types), so that it matches the tool's `outputSchema`.
+            let conform = match &f.schema {
+                Some(schema @ crate::ir::Schema::Object(_)) if !mappings.is_empty() => {
+                    let out = format_ident!("{}_RESULT", prefix);
+                    let s = shape(&shape_of_schema(schema, Vec::new()));
+                    statics = quote!(static #out: naftiko_runtime::Shape = #s;);
+                    Some(out)
+                }
+                _ => None,
+            };
+            steps_body(
+                cap,
+                steps,
+                waves,
+                mappings,
+                conform.as_ref(),
+                name.to_string().trim_start_matches("run_"),
+            )
+        }
     };
     let uses = Uses::of(f);
     let clients = if uses.clients {
@@ -243,6 +263,8 @@ fn steps_body(
     steps: &[Step],
     waves: &[Vec<usize>],
     mappings: &[crate::ir::MappingOut],
+    conform: Option<&Ident>,
+    what: &str,
 ) -> TokenStream {
     // Which step outputs are read (by later steps, by mappings, or as the result).
     let mut read = vec![false; steps.len()];
@@ -341,14 +363,51 @@ fn steps_body(
             let v = step_value(&m.source);
             quote!(naftiko_runtime::steps::put(&mut out, &[#(#target),*], #v);)
         });
+        let value = quote!(naftiko_runtime::serde_json::Value::Object(out));
+        let reply = match conform {
+            Some(shape) => quote!(naftiko_runtime::Reply::conform(#value, &#shape, #what)),
+            None => quote!(Ok(naftiko_runtime::Reply::json(#value))),
+        };
         quote! {
             let mut out = naftiko_runtime::serde_json::Map::new();
             #(#puts)*
-            Ok(naftiko_runtime::Reply::json(naftiko_runtime::serde_json::Value::Object(out)))
+            #reply
         }
     };
     quote! {
         #(#out)*
         #result
+    }
+}
+
+/// The shape that checks a value against a declared result type (`at` is its path).
+fn shape_of_schema(schema: &crate::ir::Schema, at: Vec<crate::ir::JsonSeg>) -> crate::ir::Shape {
+    use crate::ir::{JsonSeg, OutputType, Schema, Shape};
+    match schema {
+        Schema::Object(fields) => Shape::Object {
+            base: at,
+            fields: fields
+                .iter()
+                .map(|(k, s)| (k.clone(), shape_of_schema(s, vec![JsonSeg::Key(k.clone())])))
+                .collect(),
+        },
+        Schema::Array(item) => Shape::Array {
+            base: at,
+            item: Box::new(shape_of_schema(item, Vec::new())),
+        },
+        Schema::Map(value) => Shape::Map {
+            base: at,
+            value: Box::new(shape_of_schema(value, Vec::new())),
+        },
+        Schema::Scalar(t) => Shape::Path {
+            path: at,
+            ty: Some(*t).filter(|t| !matches!(t, OutputType::Object | OutputType::Array)),
+            max_length: None,
+        },
+        Schema::Any => Shape::Path {
+            path: at,
+            ty: None,
+            max_length: None,
+        },
     }
 }

@@ -5,7 +5,7 @@ use quote::{format_ident, quote};
 use super::flows::flow;
 use super::rest::action_text;
 use super::values::{inputs_table, opt_str, output_schema};
-use super::{Chunk, code, doc};
+use super::{Chunk, code, doc, typed};
 use crate::ir::{Capability, Input, McpServer, Source, Transport};
 use crate::names::{snake_ident, unraw};
 
@@ -133,6 +133,23 @@ pub(super) fn module<'a>(cap: &'a Capability, s: &'a McpServer) -> Chunk<'a> {
     let head = quote!(#module_doc pub mod #m);
     // Built when formatted: a large server's tool table is big.
     let main = move || {
+        let entries: Vec<typed::Entry<'_>> = s
+            .tools
+            .iter()
+            .map(|t| {
+                let base = unraw(&snake_ident(&t.name)).to_owned();
+                let inputs = format_ident!("{}_INPUTS", base.to_uppercase());
+                let run = format_ident!("run_{}", base);
+                typed::Entry {
+                    name: &t.name,
+                    description: t.description.as_deref(),
+                    flow: &t.flow,
+                    inputs: quote!(super::#inputs),
+                    run: quote!(super::#run),
+                }
+            })
+            .collect();
+        let api = typed::api("tool", &entries);
         let mut specs = Vec::new();
         let mut arms = Vec::new();
         for (i, t) in s.tools.iter().enumerate() {
@@ -224,6 +241,7 @@ pub(super) fn module<'a>(cap: &'a Capability, s: &'a McpServer) -> Chunk<'a> {
                     }
                 }
                 #auth
+                #api
         }
     };
     let mut body = vec![Chunk::items(main)];

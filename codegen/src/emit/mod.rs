@@ -11,6 +11,7 @@ mod flows;
 mod mcp;
 mod rest;
 mod skill;
+mod typed;
 mod values;
 
 use proc_macro2::TokenStream;

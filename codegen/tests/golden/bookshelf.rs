@@ -987,6 +987,34 @@ pub mod bookshelf_mcp {
         Ok(naftiko_runtime::auth::Inbound::None)
     }
 
+    /// Typed access to the tools whose result the spec declares: arguments and results as serde structs.
+    pub mod api {
+        /// The arguments of tool `get-book`.
+        #[derive(Clone, Debug, Default, PartialEq, naftiko_runtime::serde::Serialize)]
+        #[serde(crate = "naftiko_runtime::serde")]
+        pub struct GetBookArgs {
+            /// The book's identifier.
+            pub book_id: String,
+        }
+
+        /// The result of tool `get-book`.
+        pub type GetBookOutput = naftiko_runtime::serde_json::Value;
+
+        /// Runs tool `get-book`: Retrieve a book by id.
+        ///
+        /// The arguments are checked as a caller's would be (missing or mistyped ones are [`naftiko_runtime::Error::InvalidInput`]); the result is converted to its declared type.
+        pub async fn get_book(
+            clients: &super::super::Clients,
+            args: &GetBookArgs,
+        ) -> Result<GetBookOutput, naftiko_runtime::Error> {
+            let inputs = naftiko_runtime::Inputs::from_args(
+                super::GET_BOOK_INPUTS,
+                naftiko_runtime::typed::args(args)?,
+            )?;
+            naftiko_runtime::typed::result(super::run_get_book(clients, inputs).await?)
+        }
+    }
+
     static SEARCH_BOOKS_INPUTS: &[naftiko_runtime::InputSpec] = &[
         naftiko_runtime::InputSpec {
             name: "query",
