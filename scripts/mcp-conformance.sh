@@ -38,7 +38,8 @@ cargo build --quiet --workspace  # same features as the test run: no rebuild
 echo "== building the service of specs/conformance.yaml"
 fixture=$target/e2e/conformance-crate
 rm -rf "$fixture"
-"$target/debug/naftiko-codegen" new specs/conformance.yaml --out "$fixture" --name conformance-fixture >/dev/null
+"$target/debug/naftiko-codegen" new specs/conformance.yaml --out "$fixture" --name conformance-fixture \
+  --codegen-path "$root/codegen" >/dev/null
 cp Cargo.lock "$fixture/"
 (cd "$fixture" && CARGO_TARGET_DIR=$target/e2e cargo build --quiet)
 

@@ -63,6 +63,32 @@ impl Capability {
         rest.chain(mcp).chain(skill).collect()
     }
 
+    /// The optional features of `naftiko-runtime` the generated code needs: the body
+    /// formats its upstreams answer in, and `skill` for skill catalogues.
+    pub fn runtime_features(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = self
+            .clients
+            .iter()
+            .flat_map(|c| &c.ops)
+            .filter_map(|o| match o.format.label.as_str() {
+                "xml" => Some("xml"),
+                "csv" | "tsv" | "psv" => Some("csv"),
+                "yaml" => Some("yaml"),
+                "html" => Some("html"),
+                "markdown" => Some("markdown"),
+                "avro" => Some("avro"),
+                "protobuf" => Some("protobuf"),
+                _ => None,
+            })
+            .collect();
+        if !self.skills.is_empty() {
+            out.push("skill");
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The namespaces of the consumed APIs, in spec order.
     pub fn client_namespaces(&self) -> Vec<String> {
         self.clients.iter().map(|c| c.namespace.clone()).collect()

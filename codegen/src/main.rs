@@ -27,6 +27,8 @@ enum Command {
     Expand { spec: PathBuf },
     /// Write a standalone crate that builds a service binary for a spec.
     New {
+        /// The capability spec (`naftiko: 1.0.0-alpha2` or `ikanos: 1.0.0-beta5`); the
+        /// files it imports are copied beside it.
         spec: PathBuf,
         /// The directory to create.
         #[arg(long)]
@@ -34,7 +36,8 @@ enum Command {
         /// The crate name (default: the spec's name).
         #[arg(long)]
         name: Option<String>,
-        /// Path of the naftiko-codegen crate the new crate builds with (default: this one's source).
+        /// Path of a naftiko-codegen checkout to depend on by (relative) path. Default: this
+        /// binary's checkout when the new crate sits inside or beside it, else versions.
         #[arg(long)]
         codegen_path: Option<PathBuf>,
     },

@@ -285,3 +285,60 @@ async fn generated_crate_serves_rest_and_mcp_against_a_stub() {
     );
     client.cancel().await.unwrap();
 }
+
+/// A beta5 spec that imports its API from another file: `new` copies both, keeping their
+/// layout; the crate builds with relative path dependencies (never absolute ones); editing
+/// the imported file regenerates the code.
+#[test]
+fn new_crate_of_a_beta5_spec_with_imports_rebuilds_when_an_import_changes() {
+    let root = support::root();
+    let dir = support::e2e_target().join("fleet-crate");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_naftiko-codegen"))
+        .args(["new", "codegen/macro/tests/specs/fleet.yaml", "--out"])
+        .arg(&dir)
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(!manifest.contains(root.to_str().unwrap()), "{manifest}");
+    assert!(
+        manifest.contains("path = \"../../../codegen/runtime\""),
+        "{manifest}"
+    );
+    assert!(dir.join("Cargo.lock").is_file());
+    let imported = dir.join("specs/shared/fleet-consumes.yaml");
+    assert!(dir.join("specs/fleet.yaml").is_file() && imported.is_file());
+    // The bind's file holds secrets: it is read at run time, never copied.
+    assert!(!dir.join("specs/shared/secrets.yaml").exists());
+    support::cargo(&dir, &["build", "--quiet"]);
+    let generated = || -> String {
+        let build = support::e2e_target().join("debug/build");
+        std::fs::read_dir(&build)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("fleet-"))
+            .filter_map(|e| std::fs::read_to_string(e.path().join("out/fleet.rs")).ok())
+            .max_by_key(|s| s.len())
+            .unwrap_or_default()
+    };
+    assert!(!generated().contains("list_ports"));
+    let text = std::fs::read_to_string(&imported).unwrap();
+    let added = text.replace(
+        "    crew:\n",
+        "    ports:\n      path: /ports\n      operations:\n        list-ports:\n          method: GET\n    crew:\n",
+    );
+    assert_ne!(text, added);
+    std::fs::write(&imported, added).unwrap();
+    support::cargo(&dir, &["build", "--quiet"]);
+    assert!(
+        generated().contains("pub async fn list_ports"),
+        "the build did not rerun"
+    );
+}
