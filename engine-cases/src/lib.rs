@@ -15,6 +15,7 @@ pub mod report;
 pub mod requests;
 pub mod rules;
 pub mod run;
+pub mod steps;
 pub mod stub;
 pub mod translate;
 pub mod units;

@@ -634,6 +634,20 @@ impl<'a> Session<'a> {
         Ok(obs)
     }
 
+    /// Starts the service's HTTP surfaces (a service that cannot start is an error).
+    pub fn start(&mut self) -> Result<(), String> {
+        self.served().map(|_| ())
+    }
+
+    /// An `mcp` request to the MCP server `namespace` over Streamable HTTP.
+    pub fn mcp_on(&mut self, namespace: &str, req: &Value) -> Result<Observed, String> {
+        let port = *self
+            .served()?
+            .get(namespace)
+            .ok_or_else(|| format!("no port for `{namespace}`"))?;
+        self.mcp_http_at(&format!("http://127.0.0.1:{port}/mcp"), req)
+    }
+
     /// `tools/list` of the MCP server `namespace` (over stdio when it is a stdio server).
     pub fn tools_list(&mut self, namespace: &str, stdio: bool) -> Result<Vec<Value>, String> {
         let req = json!({"protocol": "mcp", "method": "tools/list", "params": {}});

@@ -50,6 +50,16 @@ pub const DEVIATIONS: &[Deviation] = &[
         asserts: missing_variable_empty,
     },
     Deviation {
+        reason: "with no parameters at all the engine leaves `{{x}}` unrendered; a template variable that names no input is refused at build time (no placeholder reaches the wire, no empty value is invented)",
+        section: "2 (and 21.3)",
+        asserts: placeholder_kept_without_parameters,
+    },
+    Deviation {
+        reason: "the engine form-encodes query values (a space is `+`); we percent-encode them (RFC 3986: a space is `%20`), which decodes to the same value",
+        section: "4",
+        asserts: query_space_as_plus,
+    },
+    Deviation {
         reason: "the engine reports an upstream error inside steps as success; we report the error",
         section: "21.6",
         asserts: step_error_as_success,
@@ -207,8 +217,8 @@ fn template_vars(t: &str) -> Vec<String> {
     out
 }
 
-/// A template rendered with a non-empty parameter map that lacks (or nulls) one of its
-/// variables, expected without the placeholder; or an expected empty body built that way.
+/// A template rendered with a non-empty parameter map that lacks one of its variables,
+/// expected without the placeholder; or an expected empty body built that way.
 fn missing_variable_empty(case: &Case, _: Option<&Value>) -> bool {
     let function = case.get("function").and_then(Value::as_str).unwrap_or("");
     let inp = input(case);
@@ -238,7 +248,10 @@ fn missing_variable_empty(case: &Case, _: Option<&Value>) -> bool {
                 };
                 let missing: Vec<String> = template_vars(t)
                     .into_iter()
-                    .filter(|v| params.get(v).is_none_or(Value::is_null))
+                    // A parameter given as `null` is an input given no value: rendered
+                    // as "" by our services too. Only variables naming no parameter are
+                    // refused (at build time).
+                    .filter(|v| params.get(v).is_none())
                     .collect();
                 if let Some(Some(Value::String(want))) = expects.get(i)
                     && missing
@@ -270,6 +283,55 @@ fn missing_variable_empty(case: &Case, _: Option<&Value>) -> bool {
         }
     }
     false
+}
+
+/// `render_template` with no parameters (`{}` or `null`) over a template with variables,
+/// expected to keep a placeholder.
+fn placeholder_kept_without_parameters(case: &Case, _: Option<&Value>) -> bool {
+    if case.get("function").and_then(Value::as_str) != Some("render_template") {
+        return false;
+    }
+    let inp = input(case);
+    let subs: Vec<Value> = match inp.get("cases").and_then(Value::as_array) {
+        Some(c) => c.clone(),
+        None => vec![inp.clone()],
+    };
+    let expects: Vec<Option<Value>> = match case.expect().get("outputs").and_then(Value::as_array) {
+        Some(o) => o.iter().cloned().map(Some).collect(),
+        None => vec![case.expect().get("output").cloned()],
+    };
+    subs.iter().enumerate().any(|(i, sub)| {
+        let no_params = sub
+            .get("parameters")
+            .is_none_or(|p| p.is_null() || p.as_object().is_some_and(|o| o.is_empty()));
+        let vars = sub
+            .get("template")
+            .and_then(Value::as_str)
+            .map(template_vars)
+            .unwrap_or_default();
+        no_params
+            && matches!(expects.get(i), Some(Some(Value::String(want)))
+                if vars.iter().any(|v| want.contains(&format!("{{{{{v}}}}}"))))
+    })
+}
+
+/// A check expects a URL whose query writes a space as `+` (form encoding).
+fn query_space_as_plus(case: &Case, _: Option<&Value>) -> bool {
+    case.checks().iter().any(|c| {
+        let path = c.get("path").and_then(Value::as_str).unwrap_or("");
+        let url = path == "/url" || path.ends_with("/url");
+        let plus_in_query = |s: &str| {
+            let q = s.split_once('?').map(|(_, q)| q).unwrap_or(s);
+            q.split('&')
+                .any(|pair| pair.split_once('=').is_some_and(|(_, v)| v.contains('+')))
+        };
+        url && c
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| *k != "target" && *k != "path")
+            .any(|(_, v)| v.as_str().is_some_and(plus_in_query))
+    })
 }
 
 /// Steps whose upstream fails, while the case asserts success.
@@ -479,9 +541,15 @@ pub fn deviation_after(
         "idempotentHint",
         "openWorldHint",
     ];
+    // Unit cases name hints as the engine's model does (`readOnly`...) and expect `null`
+    // for a hint left unset.
+    let unset = ["readOnly", "destructive", "idempotent", "openWorld"]
+        .iter()
+        .any(|h| failure.contains(&format!("output_fields.{h}: expected null")));
     if hints.iter().any(|h| failure.contains(h))
         || failure.contains("/annotations")
         || failure.contains("/hints")
+        || unset
     {
         return say(
             "tools state every hint: derived from the HTTP methods they call (or the function's semantics) where the spec declares none, so clients do not assume the most destructive defaults",
@@ -626,7 +694,6 @@ pub fn skip_rule(case: &Case, spec: Option<&Value>) -> Option<String> {
     }
     match case.kind.as_str() {
         "lint" => return Some("kind `lint`: Spectral lint with the engine's ruleset, not a behaviour of the generated service".into()),
-        "steps" => return Some("kind `steps`: drives the engine's step executor directly (`execute_steps`), which a compiled service does not expose".into()),
         k if !KINDS.contains(&k) => return Some(format!("kind `{k}` is not known to the runner")),
         _ => {}
     }
@@ -697,6 +764,10 @@ pub fn skip_rule(case: &Case, spec: Option<&Value>) -> Option<String> {
             );
         }
         if t.starts_with("step_output:") {
+            if case.kind == "steps" {
+                // A `steps` case's probe maps each step's output into its result.
+                continue;
+            }
             return Some("target `step_output:<step>`: the step executor's context, not observable on the wire".into());
         }
         if t == "parsed" && case.kind != "parse" {
@@ -764,7 +835,18 @@ mod tests {
             json!({"id": "e", "kind": "unit", "constructs": ["mustache"], "function": "render_template",
             "input": {"template": "a/{{x}}", "parameters": {}}, "expect": {"output": "a/{{x}}"}}),
         );
-        assert!(deviation(&kept, None).is_none());
+        assert!(!missing_variable_empty(&kept, None));
+        assert!(deviation(&kept, None).unwrap().contains("§2 (and 21.3)"));
+        let null = case(
+            json!({"id": "e2", "kind": "unit", "constructs": ["mustache"], "function": "render_template",
+            "input": {"template": "a/{{x}}/{{y}}", "parameters": {"x": "1", "y": null}}, "expect": {"output": "a/1/"}}),
+        );
+        assert!(deviation(&null, None).is_none());
+        let plus = case(
+            json!({"id": "e3", "kind": "unit", "constructs": ["mustache"], "function": "apply_consumed_inputs",
+            "input": {}, "expect": {"checks": [{"target": "output", "path": "/url", "contains": "search=ice+class"}]}}),
+        );
+        assert!(deviation(&plus, None).unwrap().contains("§4"));
         let order = case(
             json!({"id": "f", "kind": "mcp", "constructs": ["mcp-prompts"], "expect": {"checks": [
             {"target": "rpc", "path": "/result/prompts/0/name", "equals": "x"}]}}),
@@ -777,11 +859,11 @@ mod tests {
         let lint = case(json!({"id": "a", "kind": "lint", "constructs": ["lint"]}));
         assert!(skip_rule(&lint, None).unwrap().contains("lint"));
         let unit = case(
-            json!({"id": "b", "kind": "unit", "constructs": ["x"], "function": "render_template", "input": {}}),
+            json!({"id": "b", "kind": "unit", "constructs": ["x"], "function": "merge_lookup_result", "input": {}}),
         );
         assert_eq!(
             skip_rule(&unit, None).unwrap(),
-            "no adapter for unit function `render_template` yet"
+            "no adapter for unit function `merge_lookup_result` yet"
         );
         let spans = case(
             json!({"id": "c", "kind": "rest", "constructs": ["otel"], "request": {"protocol": "rest"},

@@ -37,6 +37,10 @@ pub struct Prepared {
     pub module: Option<String>,
     /// The probe spec of a spec-backed unit adapter.
     pub plan: Option<units::SpecPlan>,
+    /// Per part of the probe spec: the generator's refusal of that part alone.
+    pub refused: Vec<Option<Rejected>>,
+    /// The probe of a `steps` case.
+    pub steps: Option<crate::steps::StepsProbe>,
     /// Decided before the run phase (skips, parse cases, preparation errors).
     pub verdict: Option<Verdict>,
 }
@@ -62,6 +66,8 @@ pub fn prepare(
         generated: None,
         module: None,
         plan: None,
+        refused: Vec::new(),
+        steps: None,
         verdict: None,
     };
     let files = match prepare::case_files(&p.case, paths) {
@@ -81,37 +87,49 @@ pub fn prepare(
     match p.case.kind.as_str() {
         "parse" => p.verdict = Some(parse_case(&p.case, &files)),
         "unit" => {
-            let function = p.case.get("function").and_then(Value::as_str).unwrap_or("");
+            let function = p
+                .case
+                .get("function")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let function = function.as_str();
             let input = p.case.get("input").cloned().unwrap_or(Value::Null);
             if let Some(Unit::Spec(plan_of)) = units::unit(function, &input) {
-                match plan_of(&input) {
-                    Ok(plan) => {
-                        let path = files.fixtures.join(format!("{}-probe.yaml", p.case.id));
-                        let text = prepare::substitute(&plan.spec, &files.fixtures);
-                        match std::fs::write(&path, &text) {
-                            Ok(()) => {
-                                let g = prepare::generate_file(&path);
-                                if let Ok(g) = &g {
-                                    p.module = Some(acc.module_for(
-                                        &format!("unit {function} {}", p.case.id),
-                                        &g.source,
-                                    ));
-                                }
-                                p.generated = Some(g);
-                                p.plan = Some(plan);
-                            }
-                            Err(e) => {
-                                p.verdict =
-                                    Some(Verdict::Fail(format!("cannot write the probe spec: {e}")))
-                            }
-                        }
-                    }
+                let ctx = units::PlanCtx {
+                    function,
+                    spec: files.spec_json.as_ref(),
+                    fixtures: &files.fixtures,
+                };
+                match plan_of(&input, &ctx) {
+                    Ok(plan) => generate_plan(&mut p, &files, plan, function, acc),
                     Err(e) => {
                         p.verdict = Some(Verdict::Fail(format!("cannot build the probe spec: {e}")))
                     }
                 }
             }
         }
+        "steps" => match crate::steps::probe(&p.case, files.spec_json.as_ref()) {
+            Ok(probe) => {
+                let path = files.fixtures.join(format!("{}-steps.yaml", p.case.id));
+                let text = serde_yaml::to_string(&probe.spec).unwrap_or_default();
+                match std::fs::write(&path, &text) {
+                    Ok(()) => {
+                        let g = prepare::generate_file(&path);
+                        if let Ok(g) = &g {
+                            p.module =
+                                Some(acc.module_for(&format!("steps {}", p.case.id), &g.source));
+                        }
+                        p.generated = Some(g);
+                        p.steps = Some(probe);
+                    }
+                    Err(e) => {
+                        p.verdict = Some(Verdict::Fail(format!("cannot write the probe spec: {e}")))
+                    }
+                }
+            }
+            Err(e) => p.verdict = Some(Verdict::Fail(format!("cannot build the probe spec: {e}"))),
+        },
         _ => {
             if let Some(spec) = &files.spec_path {
                 let g = cache
@@ -143,6 +161,7 @@ pub fn run(p: &Prepared, shared: &Shared, killer: &Killer) -> Verdict {
     }
     let result = match p.case.kind.as_str() {
         "unit" => unit_case(p, shared, killer),
+        "steps" => steps_case(p, shared, killer),
         "load" => load_case(p, shared, killer),
         _ => service_case(p, shared, killer),
     };
@@ -186,42 +205,98 @@ fn usable_module(p: &Prepared, shared: &Shared) -> Result<String, String> {
 
 // ----- unit -----
 
+/// Generates a probe spec: every part together; when the generator refuses that, each
+/// part alone (a refused part is that input's result), then the accepted parts together.
+fn generate_plan(
+    p: &mut Prepared,
+    files: &CaseFiles,
+    plan: units::SpecPlan,
+    function: &str,
+    acc: &mut Acceptance,
+) {
+    let write =
+        |suffix: &str, only: Option<&[usize]>| -> Result<Result<Generated, Rejected>, String> {
+            let text = plan.spec(only)?;
+            let path = files
+                .fixtures
+                .join(format!("{}-probe{suffix}.yaml", p.case.id));
+            std::fs::write(&path, prepare::substitute(&text, &files.fixtures))
+                .map_err(|e| format!("cannot write the probe spec: {e}"))?;
+            Ok(prepare::generate_file(&path))
+        };
+    let n = plan.parts.len();
+    let mut refused: Vec<Option<Rejected>> = vec![None; n];
+    let mut g = match write("", None) {
+        Ok(g) => g,
+        Err(e) => {
+            p.verdict = Some(Verdict::Fail(e));
+            return;
+        }
+    };
+    if let Err(all) = &g {
+        if n > 1 {
+            for (i, slot) in refused.iter_mut().enumerate() {
+                match write(&format!("-{i}"), Some(&[i])) {
+                    Ok(Err(r)) => *slot = Some(r),
+                    Ok(Ok(_)) => {}
+                    Err(e) => {
+                        p.verdict = Some(Verdict::Fail(e));
+                        return;
+                    }
+                }
+            }
+            let kept: Vec<usize> = (0..n).filter(|&i| refused[i].is_none()).collect();
+            if !kept.is_empty() && kept.len() < n {
+                g = match write("-accepted", Some(&kept)) {
+                    Ok(g) => g,
+                    Err(e) => {
+                        p.verdict = Some(Verdict::Fail(e));
+                        return;
+                    }
+                };
+            }
+        } else {
+            refused = vec![Some(all.clone())];
+        }
+    }
+    if let Ok(g) = &g {
+        p.module = Some(acc.module_for(&format!("unit {function} {}", p.case.id), &g.source));
+    }
+    p.generated = Some(g);
+    p.refused = refused;
+    p.plan = Some(plan);
+}
+
 fn unit_case(p: &Prepared, shared: &Shared, killer: &Killer) -> Result<Verdict, String> {
     let function = p.case.get("function").and_then(Value::as_str).unwrap_or("");
     let input = p.case.get("input").cloned().unwrap_or(Value::Null);
     match units::unit(function, &input) {
         Some(Unit::Adapter(adapter)) => {
-            let fixtures = p
-                .files
-                .as_ref()
-                .map(|f| f.fixtures.clone())
-                .unwrap_or_default();
+            let files = p.files.as_ref();
+            let fixtures = files.map(|f| f.fixtures.clone()).unwrap_or_default();
             units::run(
                 adapter,
                 &input,
                 p.case.expect(),
                 &UnitEnv {
                     fixtures: &fixtures,
+                    spec: files.and_then(|f| f.spec_json.as_ref()),
                 },
             )?;
             Ok(Verdict::Pass(None))
         }
         Some(Unit::Spec(_)) => {
-            // The error the engine raises at run time is raised by our generator at build
-            // time: a located rejection satisfies `error: true` (wording not compared).
-            let expects_error = p.case.expect().get("error").and_then(Value::as_bool) == Some(true);
-            if let (true, Some(Err(r))) = (expects_error, &p.generated)
-                && r.located
-            {
-                return Ok(Verdict::Pass(Some(format!(
-                    "error at generation: {}",
-                    r.describe()
-                ))));
-            }
             let plan = p.plan.as_ref().ok_or("no probe spec")?;
-            let results = probe(p, plan, shared, killer)?;
-            units::judge_all(&results, plan.many, p.case.expect(), true)?;
-            Ok(Verdict::Pass(None))
+            let outcomes = probe(p, plan, shared, killer)?;
+            units::judge_all(&outcomes, plan.many, p.case.expect())?;
+            // The error the engine raises at run time is raised by our generator at build
+            // time: say so, since the wording is not compared.
+            let note = outcomes.iter().find_map(|o| match (&o.result, o.origin) {
+                (Err(e), units::Origin::Build) => Some(format!("error at generation: {e}")),
+                (Err(e), units::Origin::Start) => Some(format!("error at start-up: {e}")),
+                _ => None,
+            });
+            Ok(Verdict::Pass(note))
         }
         _ => Ok(Verdict::Skip(format!(
             "no adapter for unit function `{function}` yet"
@@ -229,69 +304,298 @@ fn unit_case(p: &Prepared, shared: &Shared, killer: &Killer) -> Result<Verdict, 
     }
 }
 
-/// Runs the probes of a spec-backed unit adapter against the probe spec's service.
+/// Runs the probes of a spec-backed unit adapter against the probe spec's service: one
+/// outcome per input (a part the generator refused is a build-time error).
 fn probe(
     p: &Prepared,
     plan: &units::SpecPlan,
     shared: &Shared,
     killer: &Killer,
-) -> Result<Vec<Result<Value, String>>, String> {
-    generated(p)?;
-    usable_module(p, shared)?;
-    let entries: Vec<crate::case::Upstream> = plan
-        .probes
-        .iter()
-        .filter_map(|pr| match pr {
-            units::Probe::ToolCall {
-                tool,
-                body,
-                content_type,
-            } => Some(crate::case::Upstream {
-                namespace: units::PROBE_API.into(),
-                method: "GET".into(),
-                path: format!("/{tool}"),
-                query: Vec::new(),
-                unreachable: false,
-                status: 200,
-                content_type: Some(content_type.clone()),
-                body: Some(body.clone()),
-                received: None,
-            }),
-            units::Probe::Annotations { .. } => None,
-        })
+) -> Result<Vec<units::Outcome>, String> {
+    use units::{Origin, Outcome};
+    let refusal = |r: &Rejected| {
+        if r.located {
+            Outcome::new(Err(r.describe()), Origin::Build)
+        } else {
+            Outcome::new(
+                Err(format!(
+                    "generator rejected the probe spec: {}",
+                    r.describe()
+                )),
+                Origin::Service,
+            )
+        }
+    };
+    let mut out: Vec<Option<Outcome>> = (0..plan.probes.len())
+        .map(|i| p.refused.get(i).cloned().flatten().as_ref().map(refusal))
         .collect();
-    let stubs = shared.rt.block_on(stub::start(&entries, false))?;
-    let origins: BTreeMap<String, String> = [(
-        units::PROBE_API.to_owned(),
-        stubs.origin(units::PROBE_API).to_owned(),
-    )]
-    .into();
-    let launch = launch(p, shared, &origins)?;
+    if out.iter().all(Option::is_some) {
+        return Ok(out.into_iter().flatten().collect());
+    }
+    let g = generated(p)?;
+    usable_module(p, shared)?;
+    let stubs = shared.rt.block_on(stub::start(&plan.stubs, false))?;
+    let origins: BTreeMap<String, String> = g
+        .clients
+        .iter()
+        .map(|ns| (ns.clone(), stubs.origin(ns).to_owned()))
+        .collect();
+    let launch = launch(p, shared, &origins, plan.env.as_deref())?;
     let mut session = Session::new(&launch, killer, &shared.rt)?;
-    let mut out = Vec::new();
-    for pr in &plan.probes {
-        out.push(match pr {
-            units::Probe::ToolCall { tool, .. } => {
-                let req = json!({"protocol": "mcp", "method": "tools/call", "params": {"name": tool, "arguments": {}}});
-                let obs = session.request(&req, "mcp")?;
-                tool_output(obs.rpc.as_ref())
-            }
-            units::Probe::Annotations { tool } => {
-                let ns = launch.surfaces.iter().find(|s| s.kind == "mcp").map(|s| s.namespace.clone()).unwrap_or_default();
-                let tools = session.tools_list(&ns, false)?;
-                tools
-                    .iter()
-                    .find(|t| t.get("name").and_then(Value::as_str) == Some(tool))
-                    .map(|t| Ok(t.get("annotations").cloned().unwrap_or(Value::Null)))
-                    .unwrap_or_else(|| Err(format!("tools/list has no tool `{tool}`")))
-            }
+    if let Err(e) = session.start() {
+        return Ok(out
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Outcome::new(Err(e.clone()), Origin::Start)))
+            .collect());
+    }
+    for (i, pr) in plan.probes.iter().enumerate() {
+        if out[i].is_some() {
+            continue;
+        }
+        let before = stubs.all().len();
+        let answer = ask(&mut session, &launch, &pr.ask);
+        let sent: Vec<Value> = stubs.all().into_iter().skip(before).collect();
+        out[i] = Some(match answer {
+            Ok(obs) => read(&pr.read, obs, &sent, &stubs),
+            Err(e) => Outcome::new(Err(e), Origin::Service),
         });
     }
-    Ok(out)
+    Ok(out.into_iter().flatten().collect())
 }
 
-/// A tool result as a unit output: the text, parsed as JSON when it is JSON; an error
-/// result or a JSON-RPC error is an error.
+/// Sends one probe's question.
+fn ask(session: &mut Session, launch: &Launch, a: &units::Ask) -> Result<Observed, String> {
+    match a {
+        units::Ask::Tool { server, tool, args } => {
+            let req = json!({"protocol": "mcp", "method": "tools/call",
+                             "params": {"name": tool, "arguments": args}});
+            session.mcp_on(server, &req)
+        }
+        units::Ask::ToolsList { server } => {
+            let stdio = launch
+                .surfaces
+                .iter()
+                .any(|s| s.kind == "mcp" && s.namespace == *server && s.stdio);
+            let tools = session.tools_list(server, stdio)?;
+            Ok(Observed {
+                output: Some(Value::Array(tools)),
+                ..Observed::default()
+            })
+        }
+        units::Ask::Request(req) => {
+            let kind = req.get("protocol").and_then(Value::as_str).unwrap_or("mcp");
+            session.request(req, kind)
+        }
+    }
+}
+
+/// The hint names of MCP annotations, as the engine's model names them.
+const HINTS: &[(&str, &str)] = &[
+    ("readOnlyHint", "readOnly"),
+    ("destructiveHint", "destructive"),
+    ("idempotentHint", "idempotent"),
+    ("openWorldHint", "openWorld"),
+];
+
+/// Reads one probe's answer into its unit outcome.
+fn read(r: &units::Read, obs: Observed, sent: &[Value], stubs: &stub::Stubs) -> units::Outcome {
+    use units::{Origin, Outcome, Read};
+    let ok = |v: Value| Outcome::new(Ok(v), Origin::Service);
+    let err = |e: String| Outcome::new(Err(e), Origin::Service);
+    let listed = |name: &str| -> Result<Option<Value>, String> {
+        let tools = obs
+            .output
+            .as_ref()
+            .and_then(Value::as_array)
+            .ok_or("no tools/list answer")?;
+        Ok(tools
+            .iter()
+            .find(|t| t.get("name").and_then(Value::as_str) == Some(name))
+            .cloned())
+    };
+    match r {
+        Read::Result => match tool_output(obs.rpc.as_ref()) {
+            Ok(v) => ok(v),
+            Err(e) => err(e),
+        },
+        Read::Field(k) => match tool_output(obs.rpc.as_ref()) {
+            Ok(Value::Object(m)) => ok(m.get(k).cloned().unwrap_or(Value::Null)),
+            Ok(Value::Null) => ok(Value::Null),
+            Ok(v) => err(format!(
+                "the tool answered {}, not an object",
+                checks::show(&v.to_string())
+            )),
+            Err(e) => err(e),
+        },
+        Read::MappedOrNull(raw) => match tool_output(obs.rpc.as_ref()) {
+            Ok(v) => {
+                let same = match serde_json::from_str::<Value>(raw) {
+                    Ok(r) => json_eq(&r, &v),
+                    Err(_) => v == Value::String(raw.clone()) || (raw.is_empty() && v.is_null()),
+                };
+                ok(if same { Value::Null } else { v })
+            }
+            Err(e) => err(e),
+        },
+        Read::Annotations(tool) | Read::Hints(tool) => match listed(tool) {
+            Ok(Some(t)) => {
+                let a = t.get("annotations").cloned().unwrap_or(Value::Null);
+                if matches!(r, Read::Annotations(_)) {
+                    return ok(a);
+                }
+                let mut m = Map::new();
+                for (mcp, engine) in HINTS {
+                    if let Some(v) = a.get(*mcp) {
+                        m.insert((*engine).to_owned(), v.clone());
+                    }
+                }
+                ok(Value::Object(m))
+            }
+            Ok(None) => err(format!("tools/list has no tool `{tool}`")),
+            Err(e) => err(e),
+        },
+        Read::Listed(pairs) => {
+            let mut out = Vec::new();
+            for (tool, v) in pairs {
+                match listed(tool) {
+                    Ok(Some(_)) => out.push(v.clone()),
+                    Ok(None) => {}
+                    Err(e) => return err(e),
+                }
+            }
+            ok(Value::Array(out))
+        }
+        Read::Sent {
+            params,
+            origin,
+            whole,
+            given,
+        } => {
+            let Some(req) = sent.last() else {
+                let answer = obs
+                    .rpc
+                    .as_ref()
+                    .map(|r| checks::show(&r.to_string()))
+                    .unwrap_or_default();
+                return err(format!(
+                    "the upstream received no request; the service answered {answer}"
+                ));
+            };
+            let header = |n: &str| {
+                req.pointer(&format!("/headers/{}", n.to_ascii_lowercase()))
+                    .cloned()
+            };
+            let mut values = Map::new();
+            for (name, place) in params {
+                let v = match place.as_str() {
+                    "header" => header(name),
+                    "query" => req.pointer(&format!("/query/{name}")).cloned(),
+                    _ => None,
+                };
+                if let Some(v) = v {
+                    values.insert(name.clone(), v);
+                }
+            }
+            if !whole {
+                return ok(Value::Object(values));
+            }
+            let mut parameters = given.as_object().cloned().unwrap_or_default();
+            parameters.extend(values);
+            let mut headers = req
+                .get("headers")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            for (name, place) in params {
+                if place == "header"
+                    && let Some(v) = header(name)
+                {
+                    headers.insert(name.clone(), v);
+                }
+            }
+            let mut url = req
+                .get("url")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            if let Some(o) = origin {
+                let stub_origin = stubs
+                    .origins
+                    .values()
+                    .chain([&stubs.fallback])
+                    .find(|s| url.starts_with(s.as_str()));
+                if let Some(s) = stub_origin {
+                    url = format!("{o}{}", &url[s.len()..]);
+                }
+            }
+            let media = headers
+                .get("content-type")
+                .and_then(Value::as_str)
+                .map(checks::media_type);
+            ok(
+                json!({"url": url, "path": req.get("path"), "media_type": media,
+                      "body_text": req.get("body_text"), "headers": headers,
+                      "parameters": parameters}),
+            )
+        }
+        Read::BodyFields { names, object } => {
+            let Some(req) = sent.last() else {
+                let answer =
+                    String::from_utf8_lossy(obs.body.as_deref().unwrap_or_default()).into_owned();
+                return err(format!(
+                    "the upstream received no request; the service answered {} {}",
+                    obs.status.unwrap_or(0),
+                    checks::show(&answer)
+                ));
+            };
+            let body: Value = req
+                .get("body_text")
+                .and_then(Value::as_str)
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or(Value::Null);
+            let field = |n: &String| body.get(n).cloned().unwrap_or(Value::Null);
+            ok(if *object {
+                Value::Object(names.iter().map(|n| (n.clone(), field(n))).collect())
+            } else {
+                Value::Array(names.iter().map(field).collect())
+            })
+        }
+        Read::Wire | Read::Answer | Read::Served => {
+            let status = obs.status.unwrap_or(0);
+            let text =
+                String::from_utf8_lossy(obs.body.as_deref().unwrap_or_default()).into_owned();
+            let body = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
+            match r {
+                Read::Served => match status {
+                    200..=299 => ok(Value::Bool(true)),
+                    404 => ok(Value::Bool(false)),
+                    s => err(format!("HTTP {s}: {}", checks::show(&text))),
+                },
+                Read::Answer if status >= 400 => {
+                    err(format!("HTTP {status}: {}", checks::show(&text)))
+                }
+                Read::Answer => ok(body),
+                _ => Outcome {
+                    result: Ok(body),
+                    origin: Origin::Service,
+                    wire: Some(obs),
+                },
+            }
+        }
+        Read::Function { mock } => match tool_output(obs.rpc.as_ref()) {
+            Ok(v) => ok(if *mock {
+                json!({"mock": true, "mockOutput": v})
+            } else {
+                json!({"mock": false, "output": v})
+            }),
+            Err(e) => err(e),
+        },
+    }
+}
+
+/// A tool result as a unit output: the text, parsed as JSON when it is JSON (no text is
+/// `null`, how the server answers a null result); an error result or a JSON-RPC error is
+/// an error.
 fn tool_output(rpc: Option<&Value>) -> Result<Value, String> {
     let rpc = rpc.ok_or("no JSON-RPC answer")?;
     if let Some(e) = rpc.get("error") {
@@ -303,6 +607,9 @@ fn tool_output(rpc: Option<&Value>) -> Result<Value, String> {
         .unwrap_or("");
     if rpc.pointer("/result/isError") == Some(&Value::Bool(true)) {
         return Err(checks::show(text));
+    }
+    if text.is_empty() {
+        return Ok(Value::Null);
     }
     Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned())))
 }
@@ -540,7 +847,7 @@ fn load_case(p: &Prepared, shared: &Shared, killer: &Killer) -> Result<Verdict, 
         })
         .collect();
     if !tool_needs.is_empty() {
-        let launch = launch(p, shared, &BTreeMap::new())?;
+        let launch = launch(p, shared, &BTreeMap::new(), None)?;
         let mut session = Session::new(&launch, killer, &shared.rt)?;
         for i in tool_needs {
             if let Some(s) = translate::surface_of(spec, &g.surfaces, i).filter(|s| s.kind == "mcp")
@@ -660,10 +967,13 @@ fn expected_mcp_auth(
     }
 }
 
+/// How to start the case's service; `env`, when given, is its whole environment (else the
+/// case's `env` and its bind values).
 fn launch(
     p: &Prepared,
     shared: &Shared,
     origins: &BTreeMap<String, String>,
+    env: Option<&[(String, String)]>,
 ) -> Result<Launch, String> {
     let g = generated(p)?;
     let module = usable_module(p, shared)?;
@@ -676,11 +986,14 @@ fn launch(
         .cloned()
         .unwrap_or_default();
     let values = bind_values(spec, files.spec_path.as_deref(), &case_env);
-    let mut env: Vec<(String, String)> = case_env
-        .iter()
-        .map(|(k, v)| (k.clone(), crate::pointer::text_of(v)))
-        .collect();
-    env.extend(values.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let env: Vec<(String, String)> = match env {
+        Some(e) => e.to_vec(),
+        None => case_env
+            .iter()
+            .map(|(k, v)| (k.clone(), crate::pointer::text_of(v)))
+            .chain(values.iter().map(|(k, v)| (k.clone(), v.clone())))
+            .collect(),
+    };
     let setup = rules::spec_setup(&p.case)?;
     let mcp_auth = if setup.send_mcp_token {
         expected_mcp_auth(spec, &values)?
@@ -839,7 +1152,7 @@ fn service_case(p: &Prepared, shared: &Shared, killer: &Killer) -> Result<Verdic
         .iter()
         .map(|ns| (ns.clone(), stubs.origin(ns).to_owned()))
         .collect();
-    let launch = match launch(p, shared, &origins) {
+    let launch = match launch(p, shared, &origins, None) {
         Ok(l) => l,
         Err(e) if e.starts_with("spec_setup removes") => return Ok(Verdict::Skip(e)),
         Err(e) => return Err(e),
@@ -892,6 +1205,51 @@ fn service_case(p: &Prepared, shared: &Shared, killer: &Killer) -> Result<Verdic
                 captures.insert(name.clone(), crate::pointer::text_of(&value));
             }
         }
+    }
+    let (seen, _, unmatched) = stubs.snapshot();
+    check_received(&entries, &seen, &unmatched)?;
+    Ok(Verdict::Pass(None))
+}
+
+/// A `steps` case: its probe's request against the probe spec's service, the step
+/// outputs read from the mapped result.
+fn steps_case(p: &Prepared, shared: &Shared, killer: &Killer) -> Result<Verdict, String> {
+    let probe = p.steps.as_ref().ok_or("no probe spec")?;
+    let g = generated(p)?;
+    usable_module(p, shared)?;
+    let entries = p.case.upstream();
+    let stubs = shared.rt.block_on(stub::start(&entries, true))?;
+    let origins: BTreeMap<String, String> = g
+        .clients
+        .iter()
+        .map(|ns| (ns.clone(), stubs.origin(ns).to_owned()))
+        .collect();
+    let launch = launch(p, shared, &origins, None)?;
+    let mut session = Session::new(&launch, killer, &shared.rt)?;
+    let kind = probe
+        .request
+        .get("protocol")
+        .and_then(Value::as_str)
+        .unwrap_or("mcp");
+    let mut obs = session.request(&probe.request, kind)?;
+    let (per_entry, last, unmatched) = stubs.snapshot();
+    obs.upstream = per_entry;
+    obs.last_upstream = last;
+    crate::steps::add_views(&mut obs, probe);
+    if let Err(e) = checks::evaluate(p.case.expect(), &obs, &checks::refs_in(&obs)) {
+        let answer = obs
+            .body
+            .as_deref()
+            .map(|b| checks::show(&String::from_utf8_lossy(b)))
+            .unwrap_or_default();
+        return Ok(Verdict::Fail(format!(
+            "{e}; the service answered {answer}{}",
+            if unmatched.is_empty() {
+                String::new()
+            } else {
+                format!("; the stubs got {}", checks::show(&unmatched.join(", ")))
+            }
+        )));
     }
     let (seen, _, unmatched) = stubs.snapshot();
     check_received(&entries, &seen, &unmatched)?;

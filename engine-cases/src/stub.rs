@@ -52,6 +52,15 @@ impl Stubs {
         self.origins.get(namespace).unwrap_or(&self.fallback)
     }
 
+    /// Every request received so far, in order.
+    pub fn all(&self) -> Vec<Value> {
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .all
+            .clone()
+    }
+
     /// A copy of the log.
     pub fn snapshot(&self) -> (Vec<Option<Value>>, Option<Value>, Vec<String>) {
         let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
@@ -180,12 +189,12 @@ fn with_slash(p: &str) -> String {
     }
 }
 
-/// Whether a request matches an entry: method, path (raw or decoded), and the entry's
-/// query pairs among the request's.
+/// Whether a request matches an entry: method (an empty one matches any), path (raw or
+/// decoded; `*` matches any), and the entry's query pairs among the request's.
 fn matches(e: &Upstream, method: &str, path: &str, query: &[(String, String)]) -> bool {
     let want = with_slash(&e.path);
     (e.method.is_empty() || e.method.eq_ignore_ascii_case(method))
-        && (want == path || want == decode(path) || decode(&want) == decode(path))
+        && (e.path == "*" || want == path || want == decode(path) || decode(&want) == decode(path))
         && e.query.iter().all(|q| query.contains(q))
 }
 

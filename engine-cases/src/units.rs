@@ -1,8 +1,18 @@
-//! `unit` cases: the engine function a case names, mapped to OUR function that implements
-//! the same behaviour, through a small adapter per function (input JSON -> output JSON).
+//! `unit` cases: the engine function a case names, mapped to OUR implementation of the
+//! same behaviour, through a small adapter per function (input JSON -> output JSON).
+//!
+//! In this project most behaviour is generated code, so most adapters are probe specs
+//! ([`plans`]): a small spec that makes the generated service do exactly the case's
+//! operation, run against the acceptance binary. A few adapters call a library function
+//! of ours directly ([`Unit::Adapter`]).
 //!
 //! Functions of the engine README without an adapter are skipped by rule; add an adapter
 //! here when the generator grows the behaviour.
+
+mod flows;
+mod outputs;
+mod plans;
+mod wire;
 
 use std::path::Path;
 
@@ -10,13 +20,20 @@ use serde_json::{Map, Value};
 
 use crate::checks::{self, Observed, json_eq};
 
+pub use plans::{Ask, PROBE_API, PlanCtx, Probe, Read, SpecPlan};
+
 /// What an adapter may read besides its input.
 pub struct UnitEnv<'a> {
     pub fixtures: &'a Path,
+    /// The case's spec, parsed (placeholders substituted).
+    pub spec: Option<&'a Value>,
 }
 
 /// An adapter: the case's input to an output (or an error message).
 pub type Adapter = fn(&Value, &UnitEnv) -> Result<Value, String>;
+
+/// Builds the plan of a spec-backed adapter from the case's input.
+pub type SpecAdapter = fn(&Value, &PlanCtx) -> Result<SpecPlan, String>;
 
 /// How the runner treats one engine function.
 pub enum Unit {
@@ -99,9 +116,36 @@ pub fn unit(function: &str, input: &Value) -> Option<Unit> {
     }
     Some(match function {
         "read_fixture" => Unit::Adapter(read_fixture),
-        "resolve_output_parameter" => Unit::Spec(output_parameter_plan),
-        "tool_annotations" => Unit::Spec(annotations_plan),
-        "convert_to_json" => Unit::Spec(convert_plan),
+        "allowed_variables" => Unit::Adapter(wire::allowed_variables),
+        "resolve_output_parameter" => Unit::Spec(outputs::output_parameter),
+        "tool_annotations" => Unit::Spec(outputs::annotations),
+        "convert_to_json" => Unit::Spec(outputs::convert),
+        "render_template" => Unit::Spec(outputs::render_template),
+        "build_mock_value" => Unit::Spec(outputs::mock_value),
+        "jsonpath" => Unit::Spec(outputs::jsonpath),
+        "apply_max_length" => Unit::Spec(outputs::max_length),
+        "lookup" => Unit::Spec(flows::lookup),
+        "merge_with" => Unit::Spec(flows::merge_with),
+        "resolve_step_output" => Unit::Spec(flows::step_output),
+        "execute_steps" => Unit::Spec(flows::execute_steps),
+        "execute_call_or_steps" => Unit::Spec(flows::call_or_steps),
+        "build_upstream_request" => Unit::Spec(flows::upstream_request),
+        "apply_output_mappings" => Unit::Spec(outputs::output_mappings),
+        "derive_hints" => Unit::Spec(flows::derive_hints),
+        "merge_hints" => Unit::Spec(flows::merge_hints),
+        "build_function_index" => Unit::Spec(flows::function_index),
+        "execute_aggregate_function" => Unit::Spec(flows::aggregate_function),
+        "resolve_binds" => Unit::Spec(wire::binds),
+        "inbound_auth" => Unit::Spec(wire::inbound_auth),
+        "apply_consumed_inputs" | "apply_consumed_inputs_then_defaults" => {
+            Unit::Spec(wire::consumed_inputs)
+        }
+        "consumed_auth" => Unit::Spec(wire::consumed_auth),
+        "rest_mock_response" => Unit::Spec(wire::rest_mock),
+        "rest_map_output" => Unit::Spec(wire::rest_map),
+        "rest_can_mock" => Unit::Spec(wire::rest_can_mock),
+        "resolve_input_parameter" => Unit::Spec(wire::input_parameter),
+        "collect_rest_inputs" => Unit::Spec(wire::rest_inputs_collected),
         "otel_sdk_properties" | "otel_init" => Unit::NoCounterpart(
             "configures the Java OpenTelemetry SDK (autoconfigure properties, global state)",
         ),
@@ -140,11 +184,6 @@ fn read_fixture(input: &Value, env: &UnitEnv) -> Result<Value, String> {
         .map_err(|e| format!("{file}: {e}"))
 }
 
-/// One run of an adapter over an input (or over each of its `cases`).
-fn run_one(adapter: Adapter, input: &Value, env: &UnitEnv) -> Result<Value, String> {
-    adapter(input, env)
-}
-
 /// The inputs of a case: `input.cases[i]` merged over the other input fields, or the
 /// input itself.
 fn inputs(input: &Value) -> Option<Vec<Value>> {
@@ -172,20 +211,88 @@ fn inputs(input: &Value) -> Option<Vec<Value>> {
     )
 }
 
-/// Judges one result against a unit expectation block.
-/// `framed`: the error comes from a generated service, which frames the function's message
-/// with its own context, so `error_equals` means "contains".
-fn judge(
-    result: &Result<Value, String>,
-    expect: &Value,
-    all: &[Result<Value, String>],
-    framed: bool,
-) -> Result<(), String> {
+/// The inputs of a case, and whether it has `cases` (one result per input).
+pub fn input_list(input: &Value) -> (Vec<Value>, bool) {
+    match inputs(input) {
+        Some(l) => (l, true),
+        None => (vec![input.clone()], false),
+    }
+}
+
+/// Where an error of an outcome comes from, which decides how its wording is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A function of ours called directly: `error_equals` is exact.
+    Function,
+    /// A generated service answered it: the service frames the message with its own
+    /// context, so `error_equals` means "contains".
+    Service,
+    /// The generator refused the probe spec (a located diagnostic): the engine's run-time
+    /// error is raised at build time, in our wording; it must name what the engine's
+    /// message names (one of its subjects), so an unrelated refusal does not pass.
+    Build,
+    /// The generated service refused to start: the names the engine's message quotes
+    /// (`'NAME'`) must appear in ours.
+    Start,
+}
+
+/// What one input gave.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub result: Result<Value, String>,
+    pub origin: Origin,
+    /// The HTTP answer, for expectations on the wire (`status`, `body` checks).
+    pub wire: Option<Observed>,
+}
+
+impl Outcome {
+    pub fn new(result: Result<Value, String>, origin: Origin) -> Outcome {
+        Outcome {
+            result,
+            origin,
+            wire: None,
+        }
+    }
+}
+
+/// Names an engine message quotes (`key 'X' not found` -> `X`).
+fn quoted(msg: &str) -> Vec<&str> {
+    msg.split('\'').skip(1).step_by(2).collect()
+}
+
+/// What an engine message is about: the names it quotes, and a single word after its last
+/// `: ` (`... non-existent step: does-not-exist`).
+fn subjects(msg: &str) -> Vec<&str> {
+    let mut out = quoted(msg);
+    if let Some((_, tail)) = msg.rsplit_once(": ")
+        && !tail.is_empty()
+        && !tail.contains(char::is_whitespace)
+    {
+        out.push(tail);
+    }
+    out
+}
+
+/// Whether an error of `origin` matches the expected message `want`.
+fn error_like(origin: Origin, got: &str, want: &str, exact: bool) -> bool {
+    match origin {
+        Origin::Function if exact => got == want,
+        Origin::Function | Origin::Service => got.contains(want),
+        Origin::Build => {
+            let s = subjects(want);
+            s.is_empty() || s.iter().any(|x| got.contains(x))
+        }
+        Origin::Start => quoted(want).iter().all(|q| got.contains(q)),
+    }
+}
+
+/// Judges one outcome against a unit expectation block.
+fn judge(o: &Outcome, expect: &Value, all: &[Outcome]) -> Result<(), String> {
     let Some(exp) = expect.as_object() else {
         return Ok(());
     };
     if exp.get("error").and_then(Value::as_bool) == Some(true) {
-        let e = match result {
+        let e = match &o.result {
             Ok(v) => {
                 return Err(format!(
                     "expected an error, got {}",
@@ -194,8 +301,9 @@ fn judge(
             }
             Err(e) => e,
         };
+        // `error_kind` names the engine's exception class: only the error is judged.
         if let Some(want) = exp.get("error_equals").and_then(Value::as_str)
-            && if framed { !e.contains(want) } else { e != want }
+            && !error_like(o.origin, e, want, true)
         {
             return Err(format!(
                 "error: expected {}, got {}",
@@ -204,7 +312,7 @@ fn judge(
             ));
         }
         if let Some(want) = exp.get("error_contains").and_then(Value::as_str)
-            && !e.contains(want)
+            && !error_like(o.origin, e, want, false)
         {
             return Err(format!(
                 "error: expected to contain {}, got {}",
@@ -213,7 +321,10 @@ fn judge(
             ));
         }
         if let Some(Value::Array(any)) = exp.get("error_contains_any")
-            && !any.iter().filter_map(Value::as_str).any(|w| e.contains(w))
+            && !any
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|w| error_like(o.origin, e, w, false))
         {
             return Err(format!(
                 "error: expected one of {}, got {}",
@@ -223,7 +334,8 @@ fn judge(
         }
         return Ok(());
     }
-    let output = result
+    let output = o
+        .result
         .as_ref()
         .map_err(|e| format!("unexpected error: {}", checks::show(e)))?;
     if let Some(want) = exp.get("output")
@@ -277,10 +389,13 @@ fn judge(
             ));
         }
     }
-    let obs = Observed {
-        output: Some(output.clone()),
-        ..Observed::default()
-    };
+    if let Some(Value::Object(also)) = exp.get("also") {
+        for (k, v) in also {
+            outputs::also(k, v)?;
+        }
+    }
+    let mut obs = o.wire.clone().unwrap_or_default();
+    obs.output = Some(output.clone());
     let refs = |r: &str| -> Result<crate::pointer::Found, String> {
         // `cases[i].output/<pointer>` names another input's result.
         if let Some(rest) = r.strip_prefix("cases[")
@@ -289,7 +404,7 @@ fn judge(
             let i: usize = i.parse().map_err(|_| format!("bad reference {r}"))?;
             let other = all
                 .get(i)
-                .and_then(|x| x.as_ref().ok())
+                .and_then(|x| x.result.as_ref().ok())
                 .ok_or_else(|| format!("reference {r}: no result {i}"))?;
             let (target, path) = tail
                 .split_once('/')
@@ -306,42 +421,101 @@ fn judge(
     checks::evaluate(expect, &obs, &refs)
 }
 
-/// The expectation keys judged by [`run`].
+/// The expectation keys judged by [`run`] and [`judge_all`].
+///
+/// - `errors`: one expected error per input (wording compared as for `error_equals`, except
+///   for a service's own errors, which stand for the engine's internal exceptions);
+/// - `output_each`: every input's output equals this value;
+/// - `error_kind`: the engine's exception class; only the error itself is judged;
+/// - `also`: extra facts about engine helpers (see `outputs::also`).
 pub const UNIT_KEYS: &[&str] = &[
     "output",
     "outputs",
     "output_fields",
     "output_set",
     "output_text",
+    "output_each",
     "cases",
     "error",
+    "errors",
     "error_equals",
     "error_contains",
     "error_contains_any",
+    "error_kind",
+    "also",
 ];
 
 /// Runs a unit case through a pure adapter and judges its expectations.
 pub fn run(adapter: Adapter, input: &Value, expect: &Value, env: &UnitEnv) -> Result<(), String> {
-    let (list, many) = match inputs(input) {
-        Some(list) => (list, true),
-        None => (vec![input.clone()], false),
-    };
-    let results: Vec<Result<Value, String>> =
-        list.iter().map(|i| run_one(adapter, i, env)).collect();
-    judge_all(&results, many, expect, false)
+    let (list, many) = input_list(input);
+    let outcomes: Vec<Outcome> = list
+        .iter()
+        .map(|i| Outcome::new(adapter(i, env), Origin::Function))
+        .collect();
+    judge_all(&outcomes, many, expect)
 }
 
-/// Judges the results of a unit case: one per input (`many` when the input has `cases`).
-pub fn judge_all(
-    results: &[Result<Value, String>],
-    many: bool,
-    expect: &Value,
-    framed: bool,
-) -> Result<(), String> {
+/// Judges the outcomes of a unit case: one per input (`many` when the input has `cases`).
+pub fn judge_all(outcomes: &[Outcome], many: bool, expect: &Value) -> Result<(), String> {
+    let at = |i: usize, m: String| {
+        if many { format!("input {i}: {m}") } else { m }
+    };
+    if let Some(want) = expect.get("output_each") {
+        for (i, o) in outcomes.iter().enumerate() {
+            let got = o
+                .result
+                .as_ref()
+                .map_err(|e| at(i, format!("unexpected error: {}", checks::show(e))))?;
+            if !json_eq(want, got) {
+                return Err(at(
+                    i,
+                    format!(
+                        "output_each: expected {}, got {}",
+                        checks::show(&want.to_string()),
+                        checks::show(&got.to_string())
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(Value::Array(errors)) = expect.get("errors") {
+        for (i, (want, o)) in errors.iter().zip(outcomes).enumerate() {
+            let want = want.as_str().unwrap_or("");
+            match &o.result {
+                Ok(v) => {
+                    return Err(at(
+                        i,
+                        format!(
+                            "expected the error {}, got {}",
+                            checks::show(want),
+                            checks::show(&v.to_string())
+                        ),
+                    ));
+                }
+                // A service's own error (a status, an error result) stands for the
+                // engine's internal exception: its wording is ours.
+                Err(e) if o.origin != Origin::Service && !error_like(o.origin, e, want, true) => {
+                    return Err(at(
+                        i,
+                        format!(
+                            "error: expected {}, got {}",
+                            checks::show(want),
+                            checks::show(e)
+                        ),
+                    ));
+                }
+                Err(_) => {}
+            }
+        }
+    }
     if !many {
-        let result = results.first().cloned().unwrap_or(Ok(Value::Null));
+        let o = outcomes
+            .first()
+            .cloned()
+            .unwrap_or_else(|| Outcome::new(Ok(Value::Null), Origin::Function));
         if let Some(Value::Array(outs)) = expect.get("outputs") {
-            let got = result
+            let got = o
+                .result
                 .as_ref()
                 .map_err(|e| format!("unexpected error: {e}"))?;
             if !json_eq(&Value::Array(outs.clone()), got) {
@@ -352,11 +526,15 @@ pub fn judge_all(
                 ));
             }
         }
-        return judge(&result, expect, std::slice::from_ref(&result), framed);
+        if expect.get("errors").is_some() {
+            return Ok(());
+        }
+        return judge(&o, expect, std::slice::from_ref(&o));
     }
     if let Some(Value::Array(outs)) = expect.get("outputs") {
-        for (i, (want, got)) in outs.iter().zip(results).enumerate() {
-            let got = got
+        for (i, (want, o)) in outs.iter().zip(outcomes).enumerate() {
+            let got = o
+                .result
                 .as_ref()
                 .map_err(|e| format!("input {i}: unexpected error: {e}"))?;
             if !json_eq(want, got) {
@@ -369,190 +547,11 @@ pub fn judge_all(
         }
     }
     if let Some(Value::Array(sub)) = expect.get("cases") {
-        for (i, (e, r)) in sub.iter().zip(results).enumerate() {
-            judge(r, e, results, framed).map_err(|m| format!("cases[{i}]: {m}"))?;
+        for (i, (e, o)) in sub.iter().zip(outcomes).enumerate() {
+            judge(o, e, outcomes).map_err(|m| format!("cases[{i}]: {m}"))?;
         }
     }
     Ok(())
-}
-
-// ----- spec-backed adapters -----
-//
-// Some engine functions are, in this project, code the generator emits: their adapter
-// writes a tiny spec that exercises the behaviour, and the runner asks the generated
-// service (a probe per input) instead of calling a library function.
-
-/// What the runner asks the generated service for one input.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Probe {
-    /// `tools/call` of `tool` (no arguments) while the stub answers `GET /<tool>` with
-    /// `body` of `content_type`; the output is the tool's result text, parsed as JSON
-    /// when it is JSON.
-    ToolCall {
-        tool: String,
-        body: String,
-        content_type: String,
-    },
-    /// The `annotations` of `tool` in `tools/list` (`null` when it has none).
-    Annotations { tool: String },
-}
-
-/// A spec and its probes, one per input.
-#[derive(Debug, Clone)]
-pub struct SpecPlan {
-    /// YAML; `${UPSTREAM}` stands for the stub origin.
-    pub spec: String,
-    pub probes: Vec<Probe>,
-    /// True when the case's input has `cases`.
-    pub many: bool,
-}
-
-/// Builds the plan of a spec-backed adapter from the case's input.
-pub type SpecAdapter = fn(&Value) -> Result<SpecPlan, String>;
-
-/// The namespace of the probe spec's consumed API.
-pub const PROBE_API: &str = "probe-api";
-
-/// A probe spec: one consumed `GET /<tool>` and one MCP tool per input.
-fn probe_spec(tools: Vec<Value>) -> Result<String, String> {
-    probe_spec_with(tools, &[])
-}
-
-/// Like [`probe_spec`], with extra fields on each consumed operation (same order).
-fn probe_spec_with(tools: Vec<Value>, op_extra: &[Value]) -> Result<String, String> {
-    let resources: Vec<Value> = tools
-        .iter()
-        .filter_map(|t| t.get("name").and_then(Value::as_str))
-        .enumerate()
-        .map(|(i, n)| {
-            let mut op = serde_json::json!({"name": format!("get-{n}"), "method": "GET"});
-            if let (Some(Value::Object(extra)), Some(o)) = (op_extra.get(i), op.as_object_mut()) {
-                o.extend(extra.clone());
-            }
-            serde_json::json!({"name": n, "path": format!("/{n}"), "operations": [op]})
-        })
-        .collect();
-    let spec = serde_json::json!({
-        "naftiko": "1.0.0-alpha2",
-        "capability": {
-            "consumes": [{"type": "http", "namespace": PROBE_API, "baseUri": "${UPSTREAM}", "resources": resources}],
-            "exposes": [{"type": "mcp", "namespace": "probe-mcp", "port": 9100, "tools": tools}]
-        }
-    });
-    serde_yaml::to_string(&spec).map_err(|e| e.to_string())
-}
-
-/// `resolve_output_parameter`: the output parameter on a tool whose upstream answers `root`.
-fn output_parameter_plan(input: &Value) -> Result<SpecPlan, String> {
-    let (list, many) = match inputs(input) {
-        Some(l) => (l, true),
-        None => (vec![input.clone()], false),
-    };
-    let mut tools = Vec::new();
-    let mut probes = Vec::new();
-    for (i, one) in list.iter().enumerate() {
-        let param = one
-            .get("outputParameter")
-            .ok_or("input.outputParameter is missing")?;
-        let name = format!("probe-{i}");
-        tools.push(
-            serde_json::json!({"name": name, "description": format!("Probe {i}"),
-            "call": format!("{PROBE_API}.get-{name}"), "outputParameters": [param]}),
-        );
-        probes.push(Probe::ToolCall {
-            tool: name,
-            body: one.get("root").cloned().unwrap_or(Value::Null).to_string(),
-            content_type: "application/json".into(),
-        });
-    }
-    Ok(SpecPlan {
-        spec: probe_spec(tools)?,
-        probes,
-        many,
-    })
-}
-
-/// `convert_to_json`: a consumed operation with `outputRawFormat` answering `text`, and a
-/// tool passing the converted body through (`mapping: $.`).
-fn convert_plan(input: &Value) -> Result<SpecPlan, String> {
-    let (list, many) = match inputs(input) {
-        Some(l) => (l, true),
-        None => (vec![input.clone()], false),
-    };
-    let mut tools = Vec::new();
-    let mut ops = Vec::new();
-    let mut probes = Vec::new();
-    for (i, one) in list.iter().enumerate() {
-        let name = format!("probe-{i}");
-        let format = one.get("format").and_then(Value::as_str).map(str::to_owned);
-        let mut op = serde_json::Map::new();
-        if let Some(f) = &format {
-            op.insert("outputRawFormat".into(), Value::String(f.clone()));
-        }
-        if let Some(s) = one
-            .get("outputSchema")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        {
-            op.insert("outputSchema".into(), Value::String(s.to_owned()));
-        }
-        ops.push(Value::Object(op));
-        tools.push(
-            serde_json::json!({"name": name, "description": format!("Probe {i}"),
-            "call": format!("{PROBE_API}.get-{name}"),
-            "outputParameters": [{"type": "object", "mapping": "$."}]}),
-        );
-        let content_type = match format.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("json") => "application/json",
-            Some("xml") => "application/xml",
-            Some("yaml") => "application/yaml",
-            Some("csv") => "text/csv",
-            Some("tsv") => "text/tab-separated-values",
-            Some("html") => "text/html",
-            Some("markdown") => "text/markdown",
-            Some(_) => "application/octet-stream",
-        };
-        probes.push(Probe::ToolCall {
-            tool: name,
-            body: one
-                .get("text")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
-            content_type: content_type.into(),
-        });
-    }
-    Ok(SpecPlan {
-        spec: probe_spec_with(tools, &ops)?,
-        probes,
-        many,
-    })
-}
-
-/// `tool_annotations`: the tool's label and hints on a generated MCP tool.
-fn annotations_plan(input: &Value) -> Result<SpecPlan, String> {
-    let (list, many) = match inputs(input) {
-        Some(l) => (l, true),
-        None => (vec![input.clone()], false),
-    };
-    let mut tools = Vec::new();
-    let mut probes = Vec::new();
-    for (i, one) in list.iter().enumerate() {
-        let mut tool = one.get("tool").cloned().ok_or("input.tool is missing")?;
-        let name = format!("probe-{i}");
-        tool["name"] = Value::String(name.clone());
-        tool["call"] = Value::String(format!("{PROBE_API}.get-{name}"));
-        if tool.get("description").is_none() {
-            tool["description"] = Value::String(format!("Probe {i}"));
-        }
-        tools.push(tool);
-        probes.push(Probe::Annotations { tool: name });
-    }
-    Ok(SpecPlan {
-        spec: probe_spec(tools)?,
-        probes,
-        many,
-    })
 }
 
 #[cfg(test)]
@@ -571,6 +570,7 @@ mod tests {
     fn unit_expectations() {
         let env = UnitEnv {
             fixtures: Path::new("/nonexistent"),
+            spec: None,
         };
         assert!(
             run(
@@ -636,6 +636,66 @@ mod tests {
             )
             .is_ok()
         );
+        assert!(
+            run(
+                echo,
+                &json!({"cases": [{}, {"x": null}]}),
+                &json!({"output_each": null}),
+                &env
+            )
+            .is_ok()
+        );
+        assert!(
+            run(
+                echo,
+                &json!({"cases": [{"fail": 1}, {"fail": 2}]}),
+                &json!({"errors": ["boom: not found", "boom: not found"]}),
+                &env
+            )
+            .is_ok()
+        );
+        assert!(
+            run(
+                echo,
+                &json!({"cases": [{"fail": 1}, {"x": 1}]}),
+                &json!({"errors": ["boom: not found", "boom: not found"]}),
+                &env
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn error_wording_by_origin() {
+        let want = "Invalid bind: key 'NOTION_TOKEN' not found in file";
+        assert!(error_like(
+            Origin::Start,
+            "variable `NOTION_TOKEN`: key `NOTION_TOKEN` not found",
+            want,
+            true
+        ));
+        assert!(!error_like(Origin::Start, "variable `X` unset", want, true));
+        assert!(error_like(
+            Origin::Build,
+            "`NOTION_TOKEN` is not declared",
+            want,
+            true
+        ));
+        assert!(!error_like(Origin::Build, "missing field `x`", want, true));
+        assert!(error_like(
+            Origin::Build,
+            "lookup `index: does-not-exist` is not an earlier step",
+            "Lookup step references non-existent step: does-not-exist",
+            true
+        ));
+        assert!(error_like(
+            Origin::Build,
+            "anything",
+            "Placement is required (expected: a or b)",
+            true
+        ));
+        assert!(!error_like(Origin::Function, "x: boom", "boom", true));
+        assert!(error_like(Origin::Service, "x: boom", "boom", true));
     }
 
     #[test]
@@ -657,6 +717,10 @@ mod tests {
         ));
         assert!(matches!(
             unit("render_template", &Value::Null),
+            Some(Unit::Spec(_))
+        ));
+        assert!(matches!(
+            unit("merge_lookup_result", &Value::Null),
             Some(Unit::NoAdapterYet)
         ));
         assert!(unit("no_such_function", &Value::Null).is_none());
