@@ -676,6 +676,54 @@ pub struct McpServer {
     pub port: Option<u16>,
     pub auth: Option<InboundAuth>,
     pub tools: Vec<Tool>,
+    pub resources: Vec<Resource>,
+    pub prompts: Vec<Prompt>,
+}
+
+/// An MCP resource.
+#[derive(Debug)]
+pub struct Resource {
+    pub name: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// The URI, or URI template (`data://users/{userId}/profile`).
+    pub uri: String,
+    pub mime_type: Option<String>,
+    pub kind: ResourceKind,
+}
+
+#[derive(Debug)]
+pub enum ResourceKind {
+    /// The files under a folder (`file:///...`), each a resource `<uri>/<relative path>`.
+    Files { location: String },
+    /// The result of a flow; its inputs are the URI template's variables.
+    Flow { template: bool, flow: Flow },
+}
+
+/// An MCP prompt.
+#[derive(Debug)]
+pub struct Prompt {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub arguments: Vec<PromptArgument>,
+    pub body: PromptBody,
+}
+
+#[derive(Debug)]
+pub struct PromptArgument {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub required: bool,
+}
+
+#[derive(Debug)]
+pub enum PromptBody {
+    /// Messages written in the spec: (role, text with `{{argument}}` placeholders).
+    Messages(Vec<(Role, String)>),
+    /// One user message: the whole file at this `file:///` location.
+    File(String),
 }
 
 #[derive(Debug)]

@@ -493,6 +493,11 @@ pub fn deviation_after(
                 "a version other than `naftiko: 1.0.0-alpha2` or `ikanos: 1.0.0-beta5` is a located error (the engine does not check versions)",
             );
         }
+        if r.message.contains("must be a whole number") || r.message.contains("must be one of") {
+            return say(
+                "a value of the wrong type or out of its set (`maxLength: \"abc\"`) is a located build-time error; the engine ignores it at run time",
+            );
+        }
         // A construct we do not generate yet is a failure, not a difference of strictness.
         if expects_refusal(case) && !r.message.contains("not supported yet") {
             return say(
@@ -525,6 +530,16 @@ pub fn deviation_after(
     if failure.contains("stdout_line[") && failure.contains("/id") {
         return say(
             "over stdio, answers come as each request completes (JSON-RPC matches them by id), not in the order asked",
+        );
+    }
+    if failure.contains("needs the argument") {
+        return say(
+            "`prompts/get` without a required argument is -32602 naming it (the engine renders the placeholder as written)",
+        );
+    }
+    if failure.contains("/contents/0/text") && failure.contains("got \"null\"") {
+        return say(
+            "a resource whose mapping selects nothing reads as `null`, the value the spec declares, not the raw upstream body",
         );
     }
     if failure.contains("expected GET not supported") {

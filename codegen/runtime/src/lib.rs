@@ -14,6 +14,7 @@ pub mod cli;
 pub mod client;
 pub mod env;
 mod error;
+pub mod folder;
 pub mod formats;
 mod inputs;
 pub mod mcp;

@@ -9,9 +9,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-    ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams,
+    GetPromptResponse, Implementation, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, PromptsCapability,
+    ReadResourceRequestParams, ReadResourceResponse, ResourcesCapability, ServerCapabilities,
+    ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -20,6 +22,12 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Map, Value, json};
 
 use crate::{BoxFuture, Error, InputSpec, Inputs, Reply, Source, Ty};
+
+mod prompts;
+mod resources;
+
+pub use prompts::{PromptArgumentSpec, PromptBody, PromptRole, PromptSpec, render};
+pub use resources::{ResourceSource, ResourceSpec, match_uri};
 
 /// One tool, as the spec declares it.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +61,20 @@ pub trait ToolSet: Send + Sync + fmt::Debug + 'static {
     fn tools(&self) -> &'static [ToolSpec];
     /// Calls tool number `tool` (an index into [`ToolSet::tools`]) with checked inputs.
     fn call(&self, tool: usize, inputs: Inputs) -> BoxFuture<'_, Result<Reply, Error>>;
+    /// The resources of this server, in spec order.
+    fn resources(&self) -> &'static [ResourceSpec] {
+        &[]
+    }
+    /// Runs the flow of resource number `resource` (a [`ResourceSource::Result`]) with the
+    /// URI's variables as inputs.
+    fn read(&self, resource: usize, inputs: Inputs) -> BoxFuture<'_, Result<Reply, Error>> {
+        let _ = inputs;
+        Box::pin(async move { Err(Error::UnknownTool(resource)) })
+    }
+    /// The prompts of this server, in spec order.
+    fn prompts(&self) -> &'static [PromptSpec] {
+        &[]
+    }
 }
 
 /// The JSON Schema (2020-12) of a tool's arguments. Unknown arguments are refused
@@ -208,7 +230,15 @@ pub fn tool_result(result: Result<Reply, Error>, typed: bool) -> CallToolResult 
 impl ServerHandler for Handler {
     fn get_info(&self) -> ServerConfig {
         let s = self.set.server();
-        let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let mut capabilities = ServerCapabilities::builder().enable_tools().build();
+        // Advertised only when there are some, so clients do not ask for empty lists.
+        if !self.set.resources().is_empty() {
+            capabilities.resources = Some(ResourcesCapability::default());
+        }
+        if !self.set.prompts().is_empty() {
+            capabilities.prompts = Some(PromptsCapability::default());
+        }
+        let mut info = ServerConfig::new(capabilities)
             .with_server_info(Implementation::new(s.name, s.version).with_title(s.title));
         if !s.instructions.is_empty() {
             info = info.with_instructions(s.instructions);
@@ -240,6 +270,59 @@ impl ServerHandler for Handler {
                 None,
             )),
         }
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let set = self.set.clone();
+        // Listing walks folders: off the async threads.
+        let list = tokio::task::spawn_blocking(move || resources::list(set.resources()))
+            .await
+            .map_err(|e| McpError::internal_error(format!("Internal error: {e}"), None))?;
+        Ok(ListResourcesResult::with_all_items(list))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(ListResourceTemplatesResult::with_all_items(
+            resources::templates(self.set.resources()),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        resources::read(self.set.as_ref(), &request.uri)
+            .await
+            .map(Into::into)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::with_all_items(prompts::list(
+            self.set.prompts(),
+        )))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        prompts::get(self.set.prompts(), &request.name, request.arguments)
+            .await
+            .map(Into::into)
     }
 }
 
@@ -308,9 +391,36 @@ pub fn http_router(
 struct Envelope<'a> {
     #[serde(borrow)]
     jsonrpc: Option<&'a str>,
-    method: Option<serde::de::IgnoredAny>,
+    #[serde(borrow)]
+    method: Option<Cow<'a, str>>,
+    id: Option<Value>,
+    params: Option<Value>,
     result: Option<serde::de::IgnoredAny>,
     error: Option<serde::de::IgnoredAny>,
+}
+
+/// The parameter a method cannot do without, for the methods whose parameters the SDK
+/// would otherwise refuse as an unknown method (-32601) rather than as invalid (-32602).
+fn required_param(method: &str) -> Option<&'static str> {
+    match method {
+        "tools/call" | "prompts/get" => Some("name"),
+        "resources/read" => Some("uri"),
+        _ => None,
+    }
+}
+
+/// The -32602 message for a request whose parameters lack what its method needs.
+fn missing_params(method: &str, params: Option<&Value>) -> Option<String> {
+    let key = required_param(method)?;
+    match params {
+        None | Some(Value::Null) => Some("Invalid params: missing params".to_owned()),
+        Some(Value::Object(p)) => match p.get(key) {
+            Some(Value::String(_)) => None,
+            Some(_) => Some(format!("Invalid params: {key} must be a string")),
+            None => Some(format!("Invalid params: {key} is required")),
+        },
+        Some(_) => Some("Invalid params: params must be an object".to_owned()),
+    }
 }
 
 /// Answers a POST whose body is not one JSON-RPC 2.0 message with the JSON-RPC error the
@@ -354,7 +464,24 @@ async fn check_jsonrpc(
                 -32600,
                 "Invalid Request: a message needs a `method` (or is a response)".to_owned(),
             )),
-            Ok(_) => None,
+            Ok(e) => {
+                // A request (it has an id) to a known method without the parameter it needs.
+                if let (Some(id), Some(method)) = (&e.id, &e.method)
+                    && let Some(message) = missing_params(method, e.params.as_ref())
+                {
+                    let body = json!({"jsonrpc": "2.0", "id": id,
+                        "error": {"code": -32602, "message": message}});
+                    return (
+                        [(
+                            http::header::CONTENT_TYPE,
+                            http::HeaderValue::from_static("application/json"),
+                        )],
+                        body.to_string(),
+                    )
+                        .into_response();
+                }
+                None
+            }
             Err(e) => Some((-32600, format!("Invalid Request: {e}"))),
         },
         Ok(_) => Some((

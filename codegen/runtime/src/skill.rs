@@ -19,6 +19,8 @@ use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use http::{HeaderValue, StatusCode};
 use serde_json::{Map, Value, json};
 
+pub use crate::folder::media_type;
+use crate::folder::{Lookup, files};
 use crate::rest::error_body;
 
 /// One skill, as the spec declares it.
@@ -172,52 +174,8 @@ fn folder(s: &SkillSpec) -> Result<PathBuf, Reject> {
             s.name
         )));
     };
-    let dir = crate::binds::location_path(location);
-    match dir.canonicalize() {
-        Ok(d) if d.is_dir() => Ok(d),
-        _ => Err(not_found(&format!(
-            "the folder of skill `{}` does not exist",
-            s.name
-        ))),
-    }
-}
-
-/// Every regular file under `dir`, relative, `/`-separated, sorted.
-fn files(dir: &Path) -> Vec<(String, PathBuf)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>, depth: usize) {
-        if depth > 32 {
-            return;
-        }
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let Ok(meta) = std::fs::metadata(&p) else {
-                continue;
-            };
-            // A link that leads out of the folder is not part of the skill.
-            let inside = p.canonicalize().is_ok_and(|c| c.starts_with(root));
-            if !inside {
-                continue;
-            }
-            if meta.is_dir() {
-                walk(root, &p, out, depth + 1);
-            } else if meta.is_file()
-                && let Ok(rel) = p.strip_prefix(root)
-            {
-                let rel: Vec<String> = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                out.push((rel.join("/"), p));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out, 0);
-    out.sort();
-    out
+    crate::folder::open(location)
+        .ok_or_else(|| not_found(&format!("the folder of skill `{}` does not exist", s.name)))
 }
 
 async fn contents(State(skills): Skills, UrlPath(name): UrlPath<String>) -> Response {
@@ -235,40 +193,29 @@ async fn contents(State(skills): Skills, UrlPath(name): UrlPath<String>) -> Resp
     axum::Json(json!({"name": name, "files": list})).into_response()
 }
 
-/// A plain file name segment: letters, digits, `.`, `_`, `-`; not `.` or `..`.
-fn safe_segment(s: &str) -> bool {
-    !s.is_empty()
-        && s != "."
-        && s != ".."
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
 async fn file(State(skills): Skills, UrlPath((name, file)): UrlPath<(String, String)>) -> Response {
     let dir = match find(skills, &name).and_then(folder) {
         Ok(d) => d,
         Err(r) => return *r,
     };
-    if !file.split('/').all(safe_segment) {
-        return error_body(
-            StatusCode::BAD_REQUEST,
-            "a file path must be made of plain names (letters, digits, `.`, `_`, `-`)",
-        );
-    }
-    let path = dir.join(&file);
-    let real = match path.canonicalize() {
-        Ok(r) => r,
-        Err(_) => return error_body(StatusCode::NOT_FOUND, &format!("no file `{file}`")),
+    let real = match crate::folder::lookup(&dir, &file) {
+        Lookup::File(real) => real,
+        Lookup::BadSegment(_) => {
+            return error_body(
+                StatusCode::BAD_REQUEST,
+                "a file path must be made of plain names (letters, digits, `.`, `_`, `-`)",
+            );
+        }
+        Lookup::Outside => {
+            return error_body(
+                StatusCode::BAD_REQUEST,
+                "the path leads out of the skill's folder",
+            );
+        }
+        Lookup::Folder | Lookup::Missing => {
+            return error_body(StatusCode::NOT_FOUND, &format!("no file `{file}`"));
+        }
     };
-    if !real.starts_with(&dir) {
-        return error_body(
-            StatusCode::BAD_REQUEST,
-            "the path leads out of the skill's folder",
-        );
-    }
-    if !real.is_file() {
-        return error_body(StatusCode::NOT_FOUND, &format!("no file `{file}`"));
-    }
     match tokio::task::spawn_blocking(move || std::fs::read(&real)).await {
         Ok(Ok(bytes)) => (
             [(CONTENT_TYPE, HeaderValue::from_static(media_type(&file)))],
@@ -321,46 +268,4 @@ fn zip_folder(dir: &Path) -> Result<Vec<u8>, String> {
         zip.finish().map_err(|e| e.to_string())?;
     }
     Ok(out.into_inner())
-}
-
-/// The media type of a file, from its extension.
-pub fn media_type(name: &str) -> &'static str {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-    match ext.as_deref() {
-        Some("md" | "markdown") => "text/markdown",
-        Some("json") => "application/json",
-        Some("yaml" | "yml") => "application/yaml",
-        Some("txt") => "text/plain",
-        Some("xml") => "application/xml",
-        Some("html" | "htm") => "text/html",
-        Some("css") => "text/css",
-        Some("js") => "text/javascript",
-        Some("csv") => "text/csv",
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("gif") => "image/gif",
-        Some("svg") => "image/svg+xml",
-        Some("pdf") => "application/pdf",
-        Some("zip") => "application/zip",
-        Some("py") => "text/x-python",
-        Some("sh") => "text/x-shellscript",
-        _ => "application/octet-stream",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segments() {
-        for ok in ["a.md", "guide-1", "x_y.txt"] {
-            assert!(safe_segment(ok), "{ok}");
-        }
-        for bad in ["", ".", "..", "a b", "a%2F", "a\\b"] {
-            assert!(!safe_segment(bad), "{bad}");
-        }
-        assert_eq!(media_type("docs/Guide.MD"), "text/markdown");
-        assert_eq!(media_type("blob"), "application/octet-stream");
-    }
 }

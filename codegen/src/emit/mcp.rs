@@ -1,12 +1,13 @@
 //! The MCP tool registry of one `exposes` entry of type `mcp`.
 
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::flows::flow;
 use super::rest::action_text;
 use super::values::{inputs_table, opt_str, output_schema};
 use super::{Chunk, code, doc, typed};
-use crate::ir::{Capability, Input, McpServer, Source, Transport};
+use crate::ir::{Capability, Input, McpServer, PromptBody, ResourceKind, Role, Source, Transport};
 use crate::names::{snake_ident, unraw};
 
 /// One line of documentation for an input.
@@ -58,6 +59,15 @@ pub(super) fn module<'a>(cap: &'a Capability, s: &'a McpServer) -> Chunk<'a> {
             _ => String::new(),
         }
     );
+    if !s.resources.is_empty() || !s.prompts.is_empty() {
+        text.push_str(&format!(
+            " Also {} resource{} and {} prompt{}.",
+            s.resources.len(),
+            if s.resources.len() == 1 { "" } else { "s" },
+            s.prompts.len(),
+            if s.prompts.len() == 1 { "" } else { "s" },
+        ));
+    }
     if let Some(d) = &s.description {
         text.push_str(&format!("\n\n{d}"));
     }
@@ -150,6 +160,49 @@ pub(super) fn module<'a>(cap: &'a Capability, s: &'a McpServer) -> Chunk<'a> {
             })
             .collect();
         let api = typed::api("tool", &entries);
+        let (resource_code, resource_specs, read_arms) = resources(cap, s);
+        let prompt_specs = prompts(s);
+        // Servers without resources or prompts keep the trait's empty defaults.
+        let mut tables = TokenStream::new();
+        let mut methods = TokenStream::new();
+        if !resource_specs.is_empty() {
+            tables.extend(quote! {
+                /// The resources of this server, in spec order.
+                pub static RESOURCES: &[naftiko_runtime::mcp::ResourceSpec] = &[#(#resource_specs),*];
+            });
+            methods.extend(quote! {
+                fn resources(&self) -> &'static [naftiko_runtime::mcp::ResourceSpec] {
+                    RESOURCES
+                }
+            });
+        }
+        if !read_arms.is_empty() {
+            methods.extend(quote! {
+                fn read(
+                    &self,
+                    resource: usize,
+                    inputs: naftiko_runtime::Inputs,
+                ) -> naftiko_runtime::BoxFuture<'_, Result<naftiko_runtime::Reply, naftiko_runtime::Error>> {
+                    Box::pin(async move {
+                        match resource {
+                            #(#read_arms)*
+                            _ => Err(naftiko_runtime::Error::UnknownTool(resource)),
+                        }
+                    })
+                }
+            });
+        }
+        if !prompt_specs.is_empty() {
+            tables.extend(quote! {
+                /// The prompts of this server, in spec order.
+                pub static PROMPTS: &[naftiko_runtime::mcp::PromptSpec] = &[#(#prompt_specs),*];
+            });
+            methods.extend(quote! {
+                fn prompts(&self) -> &'static [naftiko_runtime::mcp::PromptSpec] {
+                    PROMPTS
+                }
+            });
+        }
         let mut specs = Vec::new();
         let mut arms = Vec::new();
         for (i, t) in s.tools.iter().enumerate() {
@@ -188,6 +241,8 @@ pub(super) fn module<'a>(cap: &'a Capability, s: &'a McpServer) -> Chunk<'a> {
                 pub const STDIO: bool = #stdio;
                 /// The tools of this server, in spec order.
                 pub static TOOLS: &[naftiko_runtime::mcp::ToolSpec] = &[#(#specs),*];
+                #tables
+                #resource_code
                 /// The tool registry: dispatches each tool to the typed client. Cheap to clone.
                 #[derive(Clone, Debug)]
                 pub struct Tools {
@@ -223,6 +278,7 @@ pub(super) fn module<'a>(cap: &'a Capability, s: &'a McpServer) -> Chunk<'a> {
                             }
                         })
                     }
+                    #methods
                 }
                 /// The MCP handler (an rmcp `ServerHandler`) for these tools.
                 pub fn handler(clients: super::Clients) -> naftiko_runtime::mcp::Handler {
@@ -252,4 +308,110 @@ pub(super) fn module<'a>(cap: &'a Capability, s: &'a McpServer) -> Chunk<'a> {
         }));
     }
     Chunk::Module { head, body }
+}
+
+/// The resource table, the flow function of each resource that runs one, and the
+/// dispatch arms of `ToolSet::read`.
+fn resources(cap: &Capability, s: &McpServer) -> (TokenStream, Vec<TokenStream>, Vec<TokenStream>) {
+    let mut out = TokenStream::new();
+    let mut specs = Vec::new();
+    let mut arms = Vec::new();
+    for (i, r) in s.resources.iter().enumerate() {
+        let (name, title, uri) = (&r.name, &r.title, &r.uri);
+        let description = opt_str(r.description.as_deref());
+        let mime = opt_str(r.mime_type.as_deref());
+        let source = match &r.kind {
+            ResourceKind::Files { location } => {
+                quote!(naftiko_runtime::mcp::ResourceSource::Files { location: #location })
+            }
+            ResourceKind::Flow { flow: f, .. } => {
+                let base = unraw(&snake_ident(&r.name)).to_uppercase();
+                let inputs = format_ident!("RESOURCE_{}_INPUTS", base);
+                let run = format_ident!("read_{}", base.to_lowercase());
+                let table = inputs_table(&f.inputs);
+                let mut text = format!(
+                    "Resource {}: {}",
+                    code(uri),
+                    r.description.as_deref().unwrap_or(&r.title)
+                );
+                text.push_str(&format!("\n\nIt {}.", action_text(cap, &f.action, true)));
+                let fc = flow(
+                    cap,
+                    f,
+                    &run,
+                    doc(&text),
+                    &format!("RESOURCE_{base}"),
+                    quote!(),
+                );
+                let (statics, function) = (fc.statics, fc.function);
+                out.extend(quote! {
+                    static #inputs: &[naftiko_runtime::InputSpec] = #table;
+                    #statics
+                    #function
+                });
+                arms.push(quote!(#i => #run(&self.clients, inputs).await,));
+                quote!(naftiko_runtime::mcp::ResourceSource::Result { inputs: #inputs })
+            }
+        };
+        specs.push(quote! {
+            naftiko_runtime::mcp::ResourceSpec {
+                name: #name,
+                title: #title,
+                description: #description,
+                uri: #uri,
+                mime_type: #mime,
+                source: #source,
+            }
+        });
+    }
+    (out, specs, arms)
+}
+
+/// The prompt table.
+fn prompts(s: &McpServer) -> Vec<TokenStream> {
+    s.prompts
+        .iter()
+        .map(|p| {
+            let name = &p.name;
+            let title = opt_str(p.title.as_deref());
+            let description = opt_str(p.description.as_deref());
+            let arguments = p.arguments.iter().map(|a| {
+                let (name, required) = (&a.name, a.required);
+                let title = opt_str(a.title.as_deref());
+                let description = opt_str(a.description.as_deref());
+                quote! {
+                    naftiko_runtime::mcp::PromptArgumentSpec {
+                        name: #name,
+                        title: #title,
+                        description: #description,
+                        required: #required,
+                    }
+                }
+            });
+            let body = match &p.body {
+                PromptBody::Messages(messages) => {
+                    let messages = messages.iter().map(|(role, text)| {
+                        let role = match role {
+                            Role::User => quote!(naftiko_runtime::mcp::PromptRole::User),
+                            Role::Assistant => quote!(naftiko_runtime::mcp::PromptRole::Assistant),
+                        };
+                        quote!((#role, #text))
+                    });
+                    quote!(naftiko_runtime::mcp::PromptBody::Messages(&[#(#messages),*]))
+                }
+                PromptBody::File(location) => {
+                    quote!(naftiko_runtime::mcp::PromptBody::File(#location))
+                }
+            };
+            quote! {
+                naftiko_runtime::mcp::PromptSpec {
+                    name: #name,
+                    title: #title,
+                    description: #description,
+                    arguments: &[#(#arguments),*],
+                    body: #body,
+                }
+            }
+        })
+        .collect()
 }

@@ -41,20 +41,19 @@ impl Checker<'_> {
             }
             _ => {}
         }
-        if !m.resources.is_empty() {
-            self.unsupported(&path.key("resources"), "MCP `resources`");
-        }
-        if !m.prompts.is_empty() {
-            self.unsupported(&path.key("prompts"), "MCP `prompts`");
-        }
+        let resources = self.resources(&m.resources, path, &namespace, clients);
+        let prompts = self.prompts(&m.prompts, path);
         let auth = self.inbound_auth(&m.authentication, path);
         let address = self.address(&m.address, path);
         let mut tools: Vec<Tool> = Vec::new();
         let mut names: HashMap<String, YamlPath> = HashMap::new();
         // Rust name -> tool name, to catch two names that become one identifier.
         let mut idents: HashMap<String, String> = HashMap::new();
-        if m.tools.is_empty() {
-            self.error_key(path, format!("MCP server `{namespace}` has no tools"));
+        if m.tools.is_empty() && m.resources.is_empty() && m.prompts.is_empty() {
+            self.error_key(
+                path,
+                format!("MCP server `{namespace}` has no tools, resources or prompts"),
+            );
         }
         for t in m.tools.iter() {
             let tpath = path.key("tools").seg(&t.seg);
@@ -95,6 +94,8 @@ impl Checker<'_> {
             port: m.port,
             auth,
             tools,
+            resources,
+            prompts,
         })
     }
 

@@ -13,6 +13,7 @@ pub mod expr;
 mod imports;
 mod inputs;
 mod mcp;
+mod mcp_resources;
 mod outputs;
 mod rest;
 mod skill;

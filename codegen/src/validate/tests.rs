@@ -255,13 +255,29 @@ fn all_errors_are_reported() {
 
 #[test]
 fn unsupported_constructs_are_located() {
+    let text = BASE.replace(
+        "  - type: mcp\n",
+        "  - type: control\n    port: 9999\n  - type: mcp\n",
+    );
+    let e = errors(&text);
+    assert!(e[0].0.contains("not supported yet"), "{e:?}");
+    assert_eq!(e[0].1, line_of(&text, "type: control"));
+}
+
+#[test]
+fn prompts_and_resources_are_checked() {
     let text = BASE.replace("    tools:\n", "    prompts:\n    - name: p\n    tools:\n");
     let e = errors(&text);
-    assert!(
-        e[0].0.contains("MCP `prompts` is not supported yet"),
-        "{e:?}"
+    assert!(e[0].0.contains("a prompt has either `template`"), "{e:?}");
+    assert_eq!(e[0].1, line_of(&text, "- name: p"));
+
+    let text = BASE.replace(
+        "    tools:\n",
+        "    resources:\n    - name: r\n      uri: data://x/{a b}\n      call: up.getitem\n    tools:\n",
     );
-    assert_eq!(e[0].1, line_of(&text, "prompts:"));
+    let e = errors(&text);
+    assert!(e[0].0.contains("a variable is made of letters"), "{e:?}");
+    assert_eq!(e[0].1, line_of(&text, "uri: data://x"));
 }
 
 #[test]
