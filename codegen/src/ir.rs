@@ -15,6 +15,8 @@ pub struct Capability {
     pub name: String,
     pub label: Option<String>,
     pub description: Option<String>,
+    /// `info.version`, when the spec gives one.
+    pub version: Option<String>,
     /// Variables from `binds`, resolved at run time (never at build time).
     pub vars: Vec<Var>,
     pub clients: Vec<Client>,
@@ -23,6 +25,11 @@ pub struct Capability {
     pub rest: Vec<RestServer>,
     pub mcp: Vec<McpServer>,
     pub skills: Vec<SkillServer>,
+    /// The control port (health, status, metrics), when the spec declares one.
+    pub control: Option<Control>,
+    /// The grammar and version the spec is written in (`naftiko 1.0.0-alpha2`), as the
+    /// control port's `/status` reports it. Nothing is generated differently from it.
+    pub spec_version: String,
     /// Every file the spec was read from, for `cargo::rerun-if-changed`.
     pub sources: Vec<PathBuf>,
 }
@@ -642,6 +649,9 @@ pub struct Semantics {
     pub cacheable: Option<bool>,
 }
 
+/// Where every REST adapter serves its OpenAPI document, unless its spec takes the route.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+
 #[derive(Debug)]
 pub struct RestServer {
     pub namespace: String,
@@ -651,6 +661,16 @@ pub struct RestServer {
     pub port: u16,
     pub auth: Option<InboundAuth>,
     pub routes: Vec<Route>,
+}
+
+impl RestServer {
+    /// Whether the spec declares `GET /openapi.json` itself (then the spec's route wins and
+    /// the generated document is not served).
+    pub fn declares_openapi_route(&self) -> bool {
+        self.routes
+            .iter()
+            .any(|r| r.method == Method::Get && r.path == OPENAPI_PATH)
+    }
 }
 
 #[derive(Debug)]
@@ -678,6 +698,20 @@ pub struct McpServer {
     pub tools: Vec<Tool>,
     pub resources: Vec<Resource>,
     pub prompts: Vec<Prompt>,
+}
+
+/// The control port: an `exposes` entry of type `control`.
+#[derive(Debug)]
+pub struct Control {
+    pub address: Option<String>,
+    pub port: u16,
+    pub auth: Option<InboundAuth>,
+    /// `/health/live` and `/health/ready`.
+    pub health: bool,
+    /// `/status`.
+    pub info: bool,
+    /// `/metrics` (and recording them).
+    pub metrics: bool,
 }
 
 /// An MCP resource.

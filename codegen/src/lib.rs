@@ -86,6 +86,36 @@ fn generate_loaded(project: &spec::Project) -> Result<Generated, Diagnostics> {
     })
 }
 
+/// The OpenAPI 3.1 document of a REST adapter of `cap`: the one named `namespace`, or the
+/// only one. It is what the generated router serves at `GET /openapi.json`.
+pub fn openapi(cap: &ir::Capability, namespace: Option<&str>) -> Result<serde_json::Value, String> {
+    let names = || {
+        cap.rest
+            .iter()
+            .map(|r| format!("`{}`", r.namespace))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let rest = match namespace {
+        Some(ns) => cap
+            .rest
+            .iter()
+            .find(|r| r.namespace == ns)
+            .ok_or_else(|| format!("no REST adapter `{ns}` (the spec has: {})", names()))?,
+        None => match cap.rest.as_slice() {
+            [] => return Err("the spec exposes no REST adapter".into()),
+            [one] => one,
+            _ => {
+                return Err(format!(
+                    "the spec has several REST adapters ({}): choose one with --namespace",
+                    names()
+                ));
+            }
+        },
+    };
+    Ok(emit::openapi(cap, rest))
+}
+
 /// The name of the generated file for a spec (`lago-customers.yaml` -> `lago_customers.rs`).
 pub fn output_file_name(spec: &Path) -> String {
     let stem = spec

@@ -1,4 +1,5 @@
-//! `naftiko-codegen`: check specs, print the generated code, or scaffold a service crate.
+//! `naftiko-codegen`: check specs, print the generated code or an OpenAPI document, or
+//! scaffold a service crate.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +26,13 @@ enum Command {
     },
     /// Print the generated, formatted Rust for a spec.
     Expand { spec: PathBuf },
+    /// Print the OpenAPI 3.1 document of a REST adapter (what it serves at `/openapi.json`).
+    Openapi {
+        spec: PathBuf,
+        /// The REST adapter's namespace (needed when the spec has several).
+        #[arg(long)]
+        namespace: Option<String>,
+    },
     /// Write a standalone crate that builds a service binary for a spec.
     New {
         /// The capability spec (`naftiko: 1.0.0-alpha2` or `ikanos: 1.0.0-beta5`); the
@@ -77,6 +85,25 @@ fn main() -> ExitCode {
                 eprint!("{}", g.warnings);
                 print!("{}", g.source);
                 ExitCode::SUCCESS
+            }
+            Err(diags) => {
+                eprint!("{diags}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Openapi { spec, namespace } => match naftiko_codegen::check(&spec) {
+            Ok((cap, warnings)) => {
+                eprint!("{warnings}");
+                match naftiko_codegen::openapi(&cap, namespace.as_deref()) {
+                    Ok(doc) => {
+                        println!("{doc:#}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
             }
             Err(diags) => {
                 eprint!("{diags}");

@@ -4,7 +4,7 @@
 //! client methods and its orchestrations as plain async functions, and this crate does the
 //! rest: HTTP calls ([`client`]), upstream formats ([`formats`]), variables of `binds`
 //! ([`binds`]), input checking ([`Inputs`]), output mapping ([`Shape`]), step helpers
-//! ([`steps`]), mock values ([`mock`]), the REST glue ([`rest`]), the MCP server on the
+//! ([`steps`]), mock values ([`mock`]), the REST glue ([`rest`], [`openapi`]), the MCP server on the
 //! official SDK ([`mcp`]), skill catalogues ([`skill`]), inbound authentication ([`auth`])
 //! and serving ([`serve`], [`cli`]).
 
@@ -12,13 +12,16 @@ pub mod auth;
 pub mod binds;
 pub mod cli;
 pub mod client;
+pub mod control;
 pub mod env;
 mod error;
 pub mod folder;
 pub mod formats;
 mod inputs;
 pub mod mcp;
+pub mod metrics;
 pub mod mock;
+pub mod openapi;
 mod reply;
 pub mod rest;
 pub mod serve;

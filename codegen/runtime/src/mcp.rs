@@ -182,13 +182,29 @@ impl Handler {
         let inputs = match Inputs::from_args(spec.inputs, args) {
             Ok(i) => i,
             Err(e) => {
+                crate::metrics::request("mcp", spec.name, "ERROR", std::time::Duration::ZERO);
+                crate::metrics::request_error("mcp", spec.name, "invalid_arguments");
                 return Some(CallToolResult::error(vec![ContentBlock::text(format!(
                     "invalid arguments: {e}"
                 ))]));
             }
         };
-        let result = self.set.call(index, inputs).await;
-        Some(tool_result(result, spec.output_schema.is_some()))
+        let started = std::time::Instant::now();
+        let result = tool_result(
+            self.set.call(index, inputs).await,
+            spec.output_schema.is_some(),
+        );
+        let failed = result.is_error == Some(true);
+        crate::metrics::request(
+            "mcp",
+            spec.name,
+            if failed { "ERROR" } else { "OK" },
+            started.elapsed(),
+        );
+        if failed {
+            crate::metrics::request_error("mcp", spec.name, "handled_error");
+        }
+        Some(result)
     }
 }
 

@@ -38,9 +38,13 @@ pub struct McpSurface {
 pub struct Surfaces {
     pub capability: &'static str,
     pub label: &'static str,
+    /// The grammar and version of the spec (`naftiko 1.0.0-alpha2`), for `/status`.
+    pub spec_version: &'static str,
     pub upstreams: Vec<(&'static str, String)>,
     pub rest: Vec<RestSurface>,
     pub mcp: Vec<McpSurface>,
+    /// The control port, when the spec declares one.
+    pub control: Option<crate::control::ControlSurface>,
 }
 
 impl Surfaces {
@@ -48,9 +52,11 @@ impl Surfaces {
         Surfaces {
             capability,
             label,
+            spec_version: "",
             upstreams: Vec::new(),
             rest: Vec::new(),
             mcp: Vec::new(),
+            control: None,
         }
     }
 }

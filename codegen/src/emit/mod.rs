@@ -7,8 +7,10 @@
 
 mod aggregates;
 mod client;
+mod control;
 mod flows;
 mod mcp;
+mod openapi;
 mod rest;
 mod skill;
 mod typed;
@@ -18,6 +20,11 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::ir::{Capability, Flow, VarSource};
+
+/// The OpenAPI 3.1 document of REST adapter `r` of `cap` (what its router serves).
+pub fn openapi(cap: &Capability, r: &crate::ir::RestServer) -> serde_json::Value {
+    openapi::document(cap, r)
+}
 
 /// The whole generated file for `cap`, as chunks formatted one at a time ([`render`]).
 pub fn capability(cap: &Capability) -> Vec<Chunk<'_>> {
@@ -34,6 +41,9 @@ pub fn capability(cap: &Capability) -> Vec<Chunk<'_>> {
             .iter()
             .map(|s| Chunk::items(move || skill::module(cap, s))),
     );
+    if let Some(c) = &cap.control {
+        chunks.push(Chunk::items(move || control::module(c)));
+    }
     chunks.push(Chunk::items(move || surfaces_fn(cap)));
     chunks
 }
@@ -255,15 +265,24 @@ fn surfaces_fn(cap: &Capability) -> TokenStream {
         let m = format_ident!("{}", s.module);
         quote! { surfaces.rest.push(#m::surface(clients)); }
     });
+    let control = cap
+        .control
+        .as_ref()
+        .map(|_| quote! { surfaces.control = Some(control_port::surface(clients)); });
+    let spec_version = &cap.spec_version;
     quote! {
+        /// The grammar and version the spec is written in.
+        pub const SPEC_VERSION: &str = #spec_version;
         /// Every surface this capability exposes, ready for `naftiko_runtime::serve`.
         #[allow(unused_mut)]
         pub fn surfaces(clients: &Clients) -> naftiko_runtime::serve::Surfaces {
             let mut surfaces = naftiko_runtime::serve::Surfaces::new(CAPABILITY, LABEL);
+            surfaces.spec_version = SPEC_VERSION;
             #(#upstreams)*
             #(#rest)*
             #(#mcp)*
             #(#skills)*
+            #control
             let _ = clients;
             surfaces
         }

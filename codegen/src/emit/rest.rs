@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 use super::flows::flow;
 use super::values::{TemplateCtx, inputs_table, opt_str, text_template};
 use super::{Chunk, code, doc};
-use crate::ir::{Action, Capability, InboundAuth, Method, RestServer};
+use crate::ir::{Action, Capability, InboundAuth, Method, OPENAPI_PATH, RestServer};
 
 /// What a route, tool or function does, in a few words, for docs; with `link`, a call
 /// links to the client method.
@@ -61,6 +61,11 @@ pub(super) fn module<'a>(cap: &'a Capability, r: &'a RestServer) -> Chunk<'a> {
             route.method.as_str(),
             route.path,
             action_text(cap, &route.flow.action, false)
+        ));
+    }
+    if !r.declares_openapi_route() {
+        text.push_str(&format!(
+            "\n| GET | `{OPENAPI_PATH}` | answers [`OPENAPI`], this adapter's OpenAPI document |"
         ));
     }
     let module_doc = doc(&text);
@@ -144,6 +149,27 @@ pub(super) fn module<'a>(cap: &'a Capability, r: &'a RestServer) -> Chunk<'a> {
                 }
             }
         }
+        // The generated document, unless the spec serves its own there.
+        let served = !r.declares_openapi_route();
+        if served {
+            let entry = quote!(get(|| async {
+                naftiko_runtime::openapi::response(OPENAPI)
+            }));
+            match index.get(OPENAPI_PATH) {
+                Some(&i) => paths[i].1.push(entry),
+                None => paths.push((OPENAPI_PATH, vec![entry])),
+            }
+        }
+        let openapi = raw_str(
+            &serde_json::to_string_pretty(&super::openapi::document(cap, r)).unwrap_or_default(),
+        );
+        let openapi_doc = doc(&if served {
+            format!("The OpenAPI 3.1 document of this adapter, served at `GET {OPENAPI_PATH}`.")
+        } else {
+            format!(
+                "The OpenAPI 3.1 document of this adapter (not served: the spec declares `GET {OPENAPI_PATH}` itself)."
+            )
+        });
         let routes: Vec<TokenStream> = paths
             .iter()
             .map(|(p, methods)| {
@@ -167,6 +193,8 @@ pub(super) fn module<'a>(cap: &'a Capability, r: &'a RestServer) -> Chunk<'a> {
                 pub const ADDRESS: Option<&str> = #address;
                 /// The number of routes.
                 pub const ROUTES: usize = #count;
+                #openapi_doc
+                pub const OPENAPI: &str = #openapi;
                 /// The router of this adapter; mount it in your own axum app or serve it alone.
                 ///
                 /// Inbound authentication declared in the spec is applied; body limits and
@@ -241,4 +269,15 @@ pub(super) fn inbound(a: Option<&InboundAuth>) -> TokenStream {
             Ok(#value)
         }
     }
+}
+
+/// `r#"..."#` with as many `#` as `text` needs, so that it reads as it is.
+fn raw_str(text: &str) -> proc_macro2::Literal {
+    let mut hashes = String::from("#");
+    while text.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    format!("r{hashes}\"{text}\"{hashes}")
+        .parse()
+        .unwrap_or_else(|_| proc_macro2::Literal::string(text))
 }

@@ -96,7 +96,9 @@ pub(crate) fn output_schema(s: &Schema) -> serde_json::Value {
     }
 }
 
-fn schema_json(s: &Schema) -> serde_json::Value {
+/// The JSON Schema (2020-12) of a declared result as the value itself (no wrapping); mapped
+/// values may be missing, so scalars, arrays and maps also allow `null`.
+pub(crate) fn schema_json(s: &Schema) -> serde_json::Value {
     use serde_json::{Map, Value, json};
     match s {
         Schema::Any => json!({}),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::Checker;
 use super::imports::Section;
-use crate::ir::{Client, InboundAuth, McpServer, RestServer, SkillServer};
+use crate::ir::{Client, Control, InboundAuth, McpServer, RestServer, SkillServer};
 use crate::spec::model::{Authentication, ExposesEntry};
 use crate::spec::source_map::YamlPath;
 use crate::spec::value::Lenient;
@@ -15,6 +15,7 @@ pub(super) struct Surfaces {
     pub rest: Vec<RestServer>,
     pub mcp: Vec<McpServer>,
     pub skills: Vec<SkillServer>,
+    pub control: Option<Control>,
 }
 
 impl<'a> Checker<'a> {
@@ -87,10 +88,16 @@ impl<'a> Checker<'a> {
                     }
                 }
                 ExposesEntry::Skill(s) => skills.push((&**s, ns.cloned(), epath.clone())),
-                ExposesEntry::Control(_) => self.unsupported(
-                    &epath.key("type"),
-                    "`exposes` of type `control` (health, metrics, traces)",
-                ),
+                ExposesEntry::Control(c) => {
+                    if out.control.is_some() {
+                        self.error_key(
+                            &epath.key("type"),
+                            "a capability has one control port; this is a second `control` entry",
+                        );
+                    } else {
+                        out.control = self.control(c, epath);
+                    }
+                }
                 ExposesEntry::Import(_) => {}
             }
         }

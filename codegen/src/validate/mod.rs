@@ -8,6 +8,7 @@ mod aggregates;
 mod binds;
 mod calls;
 mod consumes;
+mod control;
 mod exposes;
 pub mod expr;
 mod imports;
@@ -143,6 +144,7 @@ impl Checker<'_> {
         let info = doc.info.as_ref();
         let label = info.and_then(|i| i.label().map(str::to_owned));
         let description = info.and_then(|i| i.description.clone());
+        let version = info.and_then(|i| i.version.clone());
         let Some(cap) = &doc.capability else {
             // A shared document: its sections are checked on their own.
             return self.shared_document(label, description);
@@ -168,12 +170,15 @@ impl Checker<'_> {
             name: capability_name(root),
             label,
             description,
+            version,
             vars: self.vars.clone(),
             clients,
             functions: std::mem::take(&mut self.functions),
             rest: surfaces.rest,
             mcp: surfaces.mcp,
             skills: surfaces.skills,
+            control: surfaces.control,
+            spec_version: format!("{} {}", root.grammar.root_key(), root.grammar.version()),
             sources: self.project.sources(),
         }
     }
@@ -205,12 +210,15 @@ impl Checker<'_> {
             name: capability_name(root),
             label,
             description,
+            version: None,
             vars: self.vars.clone(),
             clients,
             functions: Vec::new(),
             rest: Vec::new(),
             mcp: Vec::new(),
             skills: Vec::new(),
+            control: None,
+            spec_version: format!("{} {}", root.grammar.root_key(), root.grammar.version()),
             sources: self.project.sources(),
         }
     }

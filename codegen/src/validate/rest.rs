@@ -6,7 +6,7 @@ use super::Checker;
 use super::aggregates::ActionParts;
 use super::expr::{self, PathSeg};
 use super::inputs::{Scope, Surface};
-use crate::ir::{Action, Client, Flow, Method, RestServer, Route, Source};
+use crate::ir::{Action, Client, Flow, Method, OPENAPI_PATH, RestServer, Route, Source};
 use crate::names::snake_ident;
 use crate::spec::model::{ExposedOperation, ExposedResource, ExposesRest};
 use crate::spec::source_map::YamlPath;
@@ -122,6 +122,20 @@ impl Checker<'_> {
                 handlers.insert(r.handler.clone(), opath.clone());
                 routes.push(r);
             }
+        }
+        let own_openapi = routes
+            .iter()
+            .any(|r| r.method == Method::Get && r.path == OPENAPI_PATH);
+        if let Some(at) = seen.get(&(OPENAPI_PATH.to_owned(), Method::Get))
+            && own_openapi
+        {
+            let at = at.clone();
+            self.warn_key(
+                &at,
+                format!(
+                    "`GET {OPENAPI_PATH}` is this spec's own route: the generated OpenAPI document of `{namespace}` is not served there (it stays in `OPENAPI`)"
+                ),
+            );
         }
         Some(RestServer {
             module: snake_ident(&namespace),

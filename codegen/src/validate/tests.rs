@@ -256,12 +256,53 @@ fn all_errors_are_reported() {
 #[test]
 fn unsupported_constructs_are_located() {
     let text = BASE.replace(
-        "  - type: mcp\n",
-        "  - type: control\n    port: 9999\n  - type: mcp\n",
+        "      name: items\n      operations:\n",
+        "      name: items\n      forward:\n        targetNamespace: up\n      operations:\n",
     );
     let e = errors(&text);
     assert!(e[0].0.contains("not supported yet"), "{e:?}");
-    assert_eq!(e[0].1, line_of(&text, "type: control"));
+    assert_eq!(e[0].1, line_of(&text, "forward:"));
+}
+
+#[test]
+fn control_port() {
+    let control =
+        "  - type: control\n    port: 9999\n    management:\n      info: true\n  - type: mcp\n";
+    let cap = check(&BASE.replace("  - type: mcp\n", control)).unwrap();
+    let c = cap.control.expect("a control port");
+    assert_eq!(
+        (c.port, c.health, c.info, c.metrics),
+        (9999, true, true, true)
+    );
+    assert_eq!(cap.spec_version, "naftiko 1.0.0-alpha2");
+
+    let off = "  - type: control\n    port: 9999\n    observability:\n      enabled: false\n  - type: mcp\n";
+    assert!(
+        !check(&BASE.replace("  - type: mcp\n", off))
+            .unwrap()
+            .control
+            .unwrap()
+            .metrics
+    );
+
+    let two =
+        "  - type: control\n    port: 9998\n  - type: control\n    port: 9999\n  - type: mcp\n";
+    let text = BASE.replace("  - type: mcp\n", two);
+    let e = errors(&text);
+    assert!(e[0].0.contains("one control port"), "{e:?}");
+    assert_eq!(e[0].1, line_of(&text, "port: 9999") - 1);
+
+    let clash = "  - type: control\n    port: 8080\n  - type: mcp\n";
+    let e = errors(&BASE.replace("  - type: mcp\n", clash));
+    assert!(e[0].0.contains("port 8080 is already used"), "{e:?}");
+
+    let traces = "  - type: control\n    port: 9999\n    observability:\n      traces:\n        sampling: 0.5\n  - type: mcp\n";
+    let w = warnings(&BASE.replace("  - type: mcp\n", traces));
+    assert!(
+        w.iter()
+            .any(|(m, _, _)| m.contains("traces are not generated yet")),
+        "{w:?}"
+    );
 }
 
 #[test]

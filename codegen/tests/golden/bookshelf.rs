@@ -339,6 +339,7 @@ impl Clients {
 /// | PATCH | `/books/{book_id}` | calls `bookshelf.update-book` |
 /// | DELETE | `/books/{book_id}` | calls `bookshelf.delete-book` |
 /// | POST | `/books/{book_id}/loans` | calls `bookshelf.lend-book` |
+/// | GET | `/openapi.json` | answers [`OPENAPI`], this adapter's OpenAPI document |
 pub mod bookshelf_rest {
     /// The namespace of this adapter.
     pub const NAMESPACE: &str = "bookshelf-rest";
@@ -352,6 +353,632 @@ pub mod bookshelf_rest {
     /// The number of routes.
     pub const ROUTES: usize = 7;
 
+    /// The OpenAPI 3.1 document of this adapter, served at `GET /openapi.json`.
+    pub const OPENAPI: &str = r##"{
+  "openapi": "3.1.0",
+  "info": {
+    "title": "Bookshelf",
+    "version": "0.1.0",
+    "description": "A library catalogue API (books and loans). The second capability of this repository, written in the official alpha2 grammar where it differs from the seed's dialect.\n\nErrors of this adapter are JSON objects with `status`, `error` and `message`; a path no route takes answers 404 and a method a path does not take answers 405, with that body. Errors of an upstream pass through as they were: status, media type and body."
+  },
+  "servers": [
+    {
+      "url": "http://127.0.0.1:8180",
+      "description": "REST adapter `bookshelf-rest` as its spec declares it"
+    }
+  ],
+  "tags": [
+    {
+      "name": "bookshelf-rest"
+    }
+  ],
+  "paths": {
+    "/books": {
+      "get": {
+        "tags": [
+          "bookshelf-rest"
+        ],
+        "operationId": "list-books",
+        "description": "List books, filtered and paginated.",
+        "parameters": [
+          {
+            "name": "q",
+            "in": "query",
+            "required": false,
+            "description": "Full-text search.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": true,
+            "description": "Page size.",
+            "schema": {
+              "type": "integer",
+              "format": "int64"
+            }
+          },
+          {
+            "name": "min-rating",
+            "in": "query",
+            "required": false,
+            "description": "Minimum rating.",
+            "schema": {
+              "type": "number"
+            }
+          },
+          {
+            "name": "available",
+            "in": "query",
+            "required": false,
+            "description": "Only available books.",
+            "schema": {
+              "type": "boolean"
+            }
+          },
+          {
+            "name": "tag",
+            "in": "query",
+            "required": false,
+            "description": "Tags, repeated.",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            }
+          }
+        ],
+        "responses": {
+          "2XX": {
+            "description": "The result, with the upstream's status.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": [
+                    "array",
+                    "null"
+                  ],
+                  "items": {
+                    "type": "object",
+                    "properties": {
+                      "id": {
+                        "type": [
+                          "string",
+                          "null"
+                        ]
+                      },
+                      "title": {
+                        "type": [
+                          "string",
+                          "null"
+                        ]
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      },
+      "post": {
+        "tags": [
+          "bookshelf-rest"
+        ],
+        "operationId": "create-book",
+        "description": "Add a book to the catalogue.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "description": "The book (JSON)."
+              }
+            }
+          }
+        },
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaTypeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      }
+    },
+    "/books/{book_id}": {
+      "get": {
+        "tags": [
+          "bookshelf-rest"
+        ],
+        "operationId": "get-book",
+        "description": "Retrieve a book.",
+        "parameters": [
+          {
+            "name": "book_id",
+            "in": "path",
+            "required": true,
+            "description": "The book's identifier.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "2XX": {
+            "description": "The result, with the upstream's status.",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      },
+      "put": {
+        "tags": [
+          "bookshelf-rest"
+        ],
+        "operationId": "replace-book",
+        "description": "Replace a book.",
+        "parameters": [
+          {
+            "name": "book_id",
+            "in": "path",
+            "required": true,
+            "description": "The book's identifier.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "description": "The whole book (JSON)."
+              }
+            }
+          }
+        },
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaTypeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      },
+      "patch": {
+        "tags": [
+          "bookshelf-rest"
+        ],
+        "operationId": "update-book",
+        "description": "Change some fields of a book.",
+        "parameters": [
+          {
+            "name": "book_id",
+            "in": "path",
+            "required": true,
+            "description": "The book's identifier.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "description": "The fields to change (JSON merge patch)."
+              }
+            }
+          }
+        },
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaTypeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "bookshelf-rest"
+        ],
+        "operationId": "delete-book",
+        "description": "Remove a book from the catalogue.",
+        "parameters": [
+          {
+            "name": "book_id",
+            "in": "path",
+            "required": true,
+            "description": "The book's identifier.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      }
+    },
+    "/books/{book_id}/loans": {
+      "post": {
+        "tags": [
+          "bookshelf-rest"
+        ],
+        "operationId": "lend-book",
+        "description": "Lend a book to a member.",
+        "parameters": [
+          {
+            "name": "X-Request-Id",
+            "in": "header",
+            "required": false,
+            "description": "Idempotency key.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "book_id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "member": {
+                    "type": "object",
+                    "properties": {
+                      "id": {
+                        "type": "string",
+                        "description": "The member borrowing the book."
+                      }
+                    }
+                  },
+                  "days": {
+                    "type": "integer",
+                    "description": "Loan length in days."
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaTypeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      }
+    }
+  },
+  "components": {
+    "schemas": {
+      "Error": {
+        "type": "object",
+        "description": "An error of this adapter (not of the upstream).",
+        "properties": {
+          "status": {
+            "type": "integer",
+            "description": "The HTTP status."
+          },
+          "error": {
+            "type": "string",
+            "description": "The status's reason phrase."
+          },
+          "message": {
+            "type": "string",
+            "description": "What went wrong."
+          }
+        },
+        "required": [
+          "status",
+          "error",
+          "message"
+        ]
+      },
+      "UpstreamBody": {
+        "description": "The upstream's body, passed through as it was."
+      }
+    },
+    "responses": {
+      "BadRequestOrUpstream": {
+        "description": "The input is invalid (missing, of the wrong type, not matching its pattern, or a body that is not JSON); nothing was called. Or the upstream's own answer with this status, passed through as it was.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "anyOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "$ref": "#/components/schemas/UpstreamBody"
+                }
+              ]
+            }
+          }
+        }
+      },
+      "PayloadTooLargeOrUpstream": {
+        "description": "The request body exceeds the server's limit. Or the upstream's own answer with this status, passed through as it was.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "anyOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "$ref": "#/components/schemas/UpstreamBody"
+                }
+              ]
+            }
+          }
+        }
+      },
+      "UnsupportedMediaTypeOrUpstream": {
+        "description": "The request body is not `application/json`. Or the upstream's own answer with this status, passed through as it was.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "anyOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "$ref": "#/components/schemas/UpstreamBody"
+                }
+              ]
+            }
+          }
+        }
+      },
+      "BadGatewayOrUpstream": {
+        "description": "The upstream could not be reached, or answered with a body that cannot be used. Or the upstream's own answer with this status, passed through as it was.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "anyOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "$ref": "#/components/schemas/UpstreamBody"
+                }
+              ]
+            }
+          }
+        }
+      },
+      "ServiceUnavailableOrUpstream": {
+        "description": "Too many requests in flight; retry after `Retry-After` seconds. Or the upstream's own answer with this status, passed through as it was.",
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "anyOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "$ref": "#/components/schemas/UpstreamBody"
+                }
+              ]
+            }
+          }
+        }
+      },
+      "GatewayTimeoutOrUpstream": {
+        "description": "The upstream did not answer in time. Or the upstream's own answer with this status, passed through as it was.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "anyOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "$ref": "#/components/schemas/UpstreamBody"
+                }
+              ]
+            }
+          }
+        }
+      }
+    }
+  }
+}"##;
     /// The router of this adapter; mount it in your own axum app or serve it alone.
     ///
     /// Inbound authentication declared in the spec is applied; body limits and
@@ -376,6 +1003,12 @@ pub mod bookshelf_rest {
             .route(
                 "/books/{book_id}/loans",
                 naftiko_runtime::axum::routing::post(lend_book),
+            )
+            .route(
+                "/openapi.json",
+                naftiko_runtime::axum::routing::get(|| async {
+                    naftiko_runtime::openapi::response(OPENAPI)
+                }),
             );
         let router = router.with_state(clients);
         naftiko_runtime::rest::with_auth(
@@ -1229,10 +1862,14 @@ pub mod bookshelf_mcp {
     }
 }
 
+/// The grammar and version the spec is written in.
+pub const SPEC_VERSION: &str = "naftiko 1.0.0-alpha2";
+
 /// Every surface this capability exposes, ready for `naftiko_runtime::serve`.
 #[allow(unused_mut)]
 pub fn surfaces(clients: &Clients) -> naftiko_runtime::serve::Surfaces {
     let mut surfaces = naftiko_runtime::serve::Surfaces::new(CAPABILITY, LABEL);
+    surfaces.spec_version = SPEC_VERSION;
     surfaces
         .upstreams
         .push((bookshelf::NAMESPACE, clients.bookshelf.base_url().to_owned()));

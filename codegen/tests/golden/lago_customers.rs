@@ -337,6 +337,7 @@ impl Clients {
 /// | GET | `/v1/customers/{external-customer-id}/portal-url` | calls `lago-customers.getcustomerportalurl` |
 /// | GET | `/v1/customers/{external-id}` | calls `lago-customers.findcustomer` |
 /// | DELETE | `/v1/customers/{external-id}` | calls `lago-customers.destroycustomer` |
+/// | GET | `/openapi.json` | answers [`OPENAPI`], this adapter's OpenAPI document |
 pub mod lago_customers_rest {
     /// The namespace of this adapter.
     pub const NAMESPACE: &str = "lago-customers-rest";
@@ -350,6 +351,642 @@ pub mod lago_customers_rest {
     /// The number of routes.
     pub const ROUTES: usize = 9;
 
+    /// The OpenAPI 3.1 document of this adapter, served at `GET /openapi.json`.
+    pub const OPENAPI: &str = r##"{
+  "openapi": "3.1.0",
+  "info": {
+    "title": "Lago API documentation — Customers",
+    "version": "0.1.0",
+    "description": "Lago API documentation — Customers. 9 operations. Lead operation: Lago Create a customer. Self-contained Naftiko capability covering one Lago business surface.\n\nREST adapter for Lago API documentation — Customers. One Spectral-compliant resource per consumed operation, prefixed with /v1.\n\nErrors of this adapter are JSON objects with `status`, `error` and `message`; a path no route takes answers 404 and a method a path does not take answers 405, with that body. Errors of an upstream pass through as they were: status, media type and body."
+  },
+  "servers": [
+    {
+      "url": "http://127.0.0.1:8080",
+      "description": "REST adapter `lago-customers-rest` as its spec declares it"
+    }
+  ],
+  "tags": [
+    {
+      "name": "lago-customers-rest",
+      "description": "REST adapter for Lago API documentation — Customers. One Spectral-compliant resource per consumed operation, prefixed with /v1."
+    }
+  ],
+  "paths": {
+    "/v1/customers": {
+      "post": {
+        "tags": [
+          "lago-customers-rest"
+        ],
+        "operationId": "createcustomer",
+        "description": "Lago Create a customer",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "description": "Request body (JSON)."
+              }
+            }
+          }
+        },
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaTypeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      },
+      "get": {
+        "tags": [
+          "lago-customers-rest"
+        ],
+        "operationId": "findallcustomers",
+        "description": "Lago List all customers",
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      }
+    },
+    "/v1/customers/{external-customer-id}/applied-coupons/{applied-coupon-id}": {
+      "delete": {
+        "tags": [
+          "lago-customers-rest"
+        ],
+        "operationId": "deleteappliedcoupon",
+        "description": "Lago Delete an applied coupon",
+        "parameters": [
+          {
+            "name": "external-customer-id",
+            "in": "path",
+            "required": true,
+            "description": "The customer external unique identifier (provided by your own application)",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "applied-coupon-id",
+            "in": "path",
+            "required": true,
+            "description": "Unique identifier of the applied coupon, created by Lago.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      }
+    },
+    "/v1/customers/{external-customer-id}/checkout-url": {
+      "post": {
+        "tags": [
+          "lago-customers-rest"
+        ],
+        "operationId": "generatecustomercheckouturl",
+        "description": "Lago Generate a Customer Payment Provider Checkout URL",
+        "parameters": [
+          {
+            "name": "external-customer-id",
+            "in": "path",
+            "required": true,
+            "description": "The customer external unique identifier (provided by your own application).",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      }
+    },
+    "/v1/customers/{external-customer-id}/current-usage": {
+      "get": {
+        "tags": [
+          "lago-customers-rest"
+        ],
+        "operationId": "findcustomercurrentusage",
+        "description": "Lago Retrieve customer current usage",
+        "parameters": [
+          {
+            "name": "external-customer-id",
+            "in": "path",
+            "required": true,
+            "description": "The customer external unique identifier (provided by your own application).",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "external_subscription_id",
+            "in": "query",
+            "required": true,
+            "description": "The unique identifier of the subscription within your application.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      }
+    },
+    "/v1/customers/{external-customer-id}/past-usage": {
+      "get": {
+        "tags": [
+          "lago-customers-rest"
+        ],
+        "operationId": "findallcustomerpastusage",
+        "description": "Lago Retrieve customer past usage",
+        "parameters": [
+          {
+            "name": "external-customer-id",
+            "in": "path",
+            "required": true,
+            "description": "The customer external unique identifier (provided by your own application).",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          {
+            "name": "external_subscription_id",
+            "in": "query",
+            "required": true,
+            "description": "The unique identifier of the subscription within your application.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "billable_metric_code",
+            "in": "query",
+            "required": false,
+            "description": "Billable metric code filter to apply to the charge usage",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "periods_count",
+            "in": "query",
+            "required": false,
+            "description": "Number of past billing period to returns in the result",
+            "schema": {
+              "type": "integer",
+              "format": "int64"
+            }
+          }
+        ],
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      }
+    },
+    "/v1/customers/{external-customer-id}/portal-url": {
+      "get": {
+        "tags": [
+          "lago-customers-rest"
+        ],
+        "operationId": "getcustomerportalurl",
+        "description": "Lago Get a customer portal URL",
+        "parameters": [
+          {
+            "name": "external-customer-id",
+            "in": "path",
+            "required": true,
+            "description": "External ID of the existing customer",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      }
+    },
+    "/v1/customers/{external-id}": {
+      "get": {
+        "tags": [
+          "lago-customers-rest"
+        ],
+        "operationId": "findcustomer",
+        "description": "Lago Retrieve a customer",
+        "parameters": [
+          {
+            "name": "external-id",
+            "in": "path",
+            "required": true,
+            "description": "`external_id` in the path of `GET /customers/{external_id}`.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "lago-customers-rest"
+        ],
+        "operationId": "destroycustomer",
+        "description": "Lago Delete a customer",
+        "parameters": [
+          {
+            "name": "external-id",
+            "in": "path",
+            "required": true,
+            "description": "`external_id` in the path of `DELETE /customers/{external_id}`.",
+            "schema": {
+              "type": "string",
+              "minLength": 1
+            }
+          }
+        ],
+        "responses": {
+          "2XX": {
+            "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
+            "content": {
+              "application/json": {
+                "schema": {}
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
+          },
+          "502": {
+            "$ref": "#/components/responses/BadGatewayOrUpstream"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailableOrUpstream"
+          },
+          "504": {
+            "$ref": "#/components/responses/GatewayTimeoutOrUpstream"
+          },
+          "default": {
+            "description": "An error of the upstream, passed through as it was: its status, media type and body."
+          }
+        }
+      }
+    }
+  },
+  "components": {
+    "schemas": {
+      "Error": {
+        "type": "object",
+        "description": "An error of this adapter (not of the upstream).",
+        "properties": {
+          "status": {
+            "type": "integer",
+            "description": "The HTTP status."
+          },
+          "error": {
+            "type": "string",
+            "description": "The status's reason phrase."
+          },
+          "message": {
+            "type": "string",
+            "description": "What went wrong."
+          }
+        },
+        "required": [
+          "status",
+          "error",
+          "message"
+        ]
+      },
+      "UpstreamBody": {
+        "description": "The upstream's body, passed through as it was."
+      }
+    },
+    "responses": {
+      "BadRequestOrUpstream": {
+        "description": "The input is invalid (missing, of the wrong type, not matching its pattern, or a body that is not JSON); nothing was called. Or the upstream's own answer with this status, passed through as it was.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "anyOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "$ref": "#/components/schemas/UpstreamBody"
+                }
+              ]
+            }
+          }
+        }
+      },
+      "PayloadTooLargeOrUpstream": {
+        "description": "The request body exceeds the server's limit. Or the upstream's own answer with this status, passed through as it was.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "anyOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "$ref": "#/components/schemas/UpstreamBody"
+                }
+              ]
+            }
+          }
+        }
+      },
+      "UnsupportedMediaTypeOrUpstream": {
+        "description": "The request body is not `application/json`. Or the upstream's own answer with this status, passed through as it was.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "anyOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "$ref": "#/components/schemas/UpstreamBody"
+                }
+              ]
+            }
+          }
+        }
+      },
+      "BadGatewayOrUpstream": {
+        "description": "The upstream could not be reached, or answered with a body that cannot be used. Or the upstream's own answer with this status, passed through as it was.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "anyOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "$ref": "#/components/schemas/UpstreamBody"
+                }
+              ]
+            }
+          }
+        }
+      },
+      "ServiceUnavailableOrUpstream": {
+        "description": "Too many requests in flight; retry after `Retry-After` seconds. Or the upstream's own answer with this status, passed through as it was.",
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "schema": {
+              "type": "string"
+            }
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "anyOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "$ref": "#/components/schemas/UpstreamBody"
+                }
+              ]
+            }
+          }
+        }
+      },
+      "GatewayTimeoutOrUpstream": {
+        "description": "The upstream did not answer in time. Or the upstream's own answer with this status, passed through as it was.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "anyOf": [
+                {
+                  "$ref": "#/components/schemas/Error"
+                },
+                {
+                  "$ref": "#/components/schemas/UpstreamBody"
+                }
+              ]
+            }
+          }
+        }
+      }
+    }
+  }
+}"##;
     /// The router of this adapter; mount it in your own axum app or serve it alone.
     ///
     /// Inbound authentication declared in the spec is applied; body limits and
@@ -388,6 +1025,12 @@ pub mod lago_customers_rest {
             .route(
                 "/v1/customers/{external-id}",
                 naftiko_runtime::axum::routing::get(findcustomer).delete(destroycustomer),
+            )
+            .route(
+                "/openapi.json",
+                naftiko_runtime::axum::routing::get(|| async {
+                    naftiko_runtime::openapi::response(OPENAPI)
+                }),
             );
         let router = router.with_state(clients);
         naftiko_runtime::rest::with_auth(
@@ -1454,10 +2097,14 @@ pub mod lago_customers_mcp {
     }
 }
 
+/// The grammar and version the spec is written in.
+pub const SPEC_VERSION: &str = "naftiko 1.0.0-alpha2";
+
 /// Every surface this capability exposes, ready for `naftiko_runtime::serve`.
 #[allow(unused_mut)]
 pub fn surfaces(clients: &Clients) -> naftiko_runtime::serve::Surfaces {
     let mut surfaces = naftiko_runtime::serve::Surfaces::new(CAPABILITY, LABEL);
+    surfaces.spec_version = SPEC_VERSION;
     surfaces
         .upstreams
         .push((lago_customers::NAMESPACE, clients.lago_customers.base_url().to_owned()));

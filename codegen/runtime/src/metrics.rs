@@ -1,0 +1,193 @@
+//! Prometheus metrics with the reference engine's names and attributes, rendered by the
+//! control port's `/metrics`.
+//!
+//! Recording goes through the `metrics` facade: until [`enable`] installs the Prometheus
+//! recorder (a service with a control port does, once per process), every call below is a
+//! no-op that costs one atomic load. Names keep the engine's dots, which the exporter turns
+//! into `_` (`naftiko.request.total` is scraped as `naftiko_request_total`); no `_total` or
+//! unit suffix is added, as the engine adds none.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::Error;
+
+/// Every inbound request (`naftiko.adapter.type`, `naftiko.operation.id`, `status`).
+pub const REQUEST_TOTAL: &str = "naftiko.request.total";
+/// Inbound request durations, in seconds.
+pub const REQUEST_DURATION: &str = "naftiko.request.duration.seconds";
+/// Inbound requests that failed (`error.type`).
+pub const REQUEST_ERRORS: &str = "naftiko.request.errors";
+/// Step durations (`step.type`, `naftiko.namespace`), in seconds.
+pub const STEP_DURATION: &str = "naftiko.step.duration.seconds";
+/// Upstream calls (`http.request.method`, `server.address`, `http.response.status_code` or
+/// `error.type=transport`).
+pub const CLIENT_TOTAL: &str = "naftiko.http.client.total";
+/// Upstream call durations, in seconds.
+pub const CLIENT_DURATION: &str = "naftiko.http.client.duration.seconds";
+/// Capabilities running in this process (`naftiko.capability`).
+pub const CAPABILITY_ACTIVE: &str = "naftiko.capability.active";
+
+/// Histogram buckets in seconds: from 1 ms to 10 s, where upstream calls fall. (The engine
+/// keeps OpenTelemetry's defaults, made for milliseconds, on values in seconds.)
+const BUCKETS: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Turns recording on for this process and returns the handle that renders the text.
+/// Calling it again returns the same handle.
+pub fn enable() -> Result<&'static PrometheusHandle, Error> {
+    if let Some(h) = HANDLE.get() {
+        return Ok(h);
+    }
+    let recorder = PrometheusBuilder::new()
+        .set_buckets(&BUCKETS)
+        .map_err(|e| Error::Config(format!("metrics: {e}")))?
+        .build_recorder();
+    let handle = recorder.handle();
+    // Another thread may have won the race; its recorder is the one installed.
+    if ::metrics::set_global_recorder(recorder).is_err() && HANDLE.get().is_none() {
+        return Err(Error::Config(
+            "metrics: another metrics recorder is installed in this process".into(),
+        ));
+    }
+    describe();
+    Ok(HANDLE.get_or_init(|| handle))
+}
+
+/// The Prometheus text of everything recorded, or `None` when recording is off.
+pub fn render() -> Option<String> {
+    HANDLE.get().map(|h| {
+        h.run_upkeep();
+        h.render()
+    })
+}
+
+fn describe() {
+    ::metrics::describe_counter!(REQUEST_TOTAL, "Inbound requests handled");
+    ::metrics::describe_histogram!(REQUEST_DURATION, "Inbound request duration in seconds");
+    ::metrics::describe_counter!(REQUEST_ERRORS, "Inbound requests that failed");
+    ::metrics::describe_histogram!(STEP_DURATION, "Orchestration step duration in seconds");
+    ::metrics::describe_counter!(CLIENT_TOTAL, "Calls to consumed APIs");
+    ::metrics::describe_histogram!(CLIENT_DURATION, "Consumed API call duration in seconds");
+    ::metrics::describe_gauge!(CAPABILITY_ACTIVE, "Capabilities running");
+}
+
+/// One inbound request: `adapter` is `rest`, `mcp` or `skill`; `operation` the route
+/// (`/customers/{id} GET`) or the tool; `status` the HTTP code or `OK`/`ERROR`.
+pub fn request(adapter: &'static str, operation: &str, status: &str, elapsed: Duration) {
+    if HANDLE.get().is_none() {
+        return;
+    }
+    let labels = [
+        ("naftiko.adapter.type", adapter.to_owned()),
+        ("naftiko.operation.id", operation.to_owned()),
+        ("status", status.to_owned()),
+    ];
+    ::metrics::counter!(REQUEST_TOTAL, &labels).increment(1);
+    ::metrics::histogram!(REQUEST_DURATION, &labels).record(elapsed.as_secs_f64());
+}
+
+/// One inbound request that failed; `error` names the kind (`handled_error` for a tool
+/// result with `isError`, else the error's kind).
+pub fn request_error(adapter: &'static str, operation: &str, error: &str) {
+    if HANDLE.get().is_none() {
+        return;
+    }
+    let labels = [
+        ("naftiko.adapter.type", adapter.to_owned()),
+        ("naftiko.operation.id", operation.to_owned()),
+        ("error.type", error.to_owned()),
+    ];
+    ::metrics::counter!(REQUEST_ERRORS, &labels).increment(1);
+}
+
+/// One call to a consumed API: `status` is `None` when no answer came (transport error).
+pub fn client_call(method: &str, host: &str, status: Option<u16>, elapsed: Duration) {
+    if HANDLE.get().is_none() {
+        return;
+    }
+    let outcome = match status {
+        Some(s) => ("http.response.status_code", s.to_string()),
+        None => ("error.type", "transport".to_owned()),
+    };
+    let labels = [
+        ("http.request.method", method.to_owned()),
+        ("server.address", host.to_owned()),
+        outcome,
+    ];
+    ::metrics::counter!(CLIENT_TOTAL, &labels).increment(1);
+    ::metrics::histogram!(CLIENT_DURATION, &labels).record(elapsed.as_secs_f64());
+}
+
+/// One orchestration step: `kind` is `call`, `lookup` or `script`.
+pub fn step(kind: &'static str, namespace: &str, elapsed: Duration) {
+    if HANDLE.get().is_none() {
+        return;
+    }
+    let labels = [
+        ("step.type", kind.to_owned()),
+        ("naftiko.namespace", namespace.to_owned()),
+    ];
+    ::metrics::histogram!(STEP_DURATION, &labels).record(elapsed.as_secs_f64());
+}
+
+/// A capability starting (`+1`) or stopping (`-1`).
+pub fn capability_active(label: &str, delta: f64) {
+    if HANDLE.get().is_none() {
+        return;
+    }
+    let labels = [("naftiko.capability", label.to_owned())];
+    ::metrics::gauge!(CAPABILITY_ACTIVE, &labels).increment(delta);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_metrics_render_with_the_engine_names() {
+        enable().unwrap();
+        request(
+            "rest",
+            "/customers/{id} GET",
+            "200",
+            Duration::from_millis(3),
+        );
+        request(
+            "rest",
+            "/customers/{id} GET",
+            "200",
+            Duration::from_millis(30),
+        );
+        request_error("mcp", "get-customer", "handled_error");
+        client_call(
+            "GET",
+            "api.example.com",
+            Some(200),
+            Duration::from_millis(2),
+        );
+        client_call("GET", "api.example.com", None, Duration::from_millis(2));
+        step("call", "crew", Duration::from_millis(1));
+        capability_active("Lago", 1.0);
+        let text = render().unwrap();
+        for line in [
+            "# TYPE naftiko_request_total counter",
+            r#"naftiko_request_total{naftiko_adapter_type="rest",naftiko_operation_id="/customers/{id} GET",status="200"} 2"#,
+            "# TYPE naftiko_request_duration_seconds histogram",
+            r#"naftiko_request_duration_seconds_bucket{naftiko_adapter_type="rest",naftiko_operation_id="/customers/{id} GET",status="200",le="0.005"} 1"#,
+            r#"naftiko_request_duration_seconds_count{naftiko_adapter_type="rest",naftiko_operation_id="/customers/{id} GET",status="200"} 2"#,
+            r#"naftiko_request_errors{naftiko_adapter_type="mcp",naftiko_operation_id="get-customer",error_type="handled_error"} 1"#,
+            r#"naftiko_http_client_total{http_request_method="GET",server_address="api.example.com",error_type="transport"} 1"#,
+            r#"naftiko_http_client_total{http_request_method="GET",server_address="api.example.com",http_response_status_code="200"} 1"#,
+            r#"naftiko_step_duration_seconds_count{step_type="call",naftiko_namespace="crew"} 1"#,
+            r#"naftiko_capability_active{naftiko_capability="Lago"} 1"#,
+        ] {
+            assert!(text.contains(line), "missing {line}\n{text}");
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! The control port: what it serves and its authentication, as `control_port::surface`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::values::opt_str;
+use super::{code, doc};
+use crate::ir::Control;
+
+pub(super) fn module(c: &Control) -> TokenStream {
+    let address = opt_str(c.address.as_deref());
+    let (port, health, info, metrics) = (
+        proc_macro2::Literal::u16_unsuffixed(c.port),
+        c.health,
+        c.info,
+        c.metrics,
+    );
+    let mut routes = Vec::new();
+    if c.health {
+        routes.push("`/health/live`, `/health/ready`");
+    }
+    if c.info {
+        routes.push("`/status`");
+    }
+    if c.metrics {
+        routes.push("`/metrics`");
+    }
+    let module_doc = doc(&format!(
+        "The control port, {}: {}.",
+        code(&c.port.to_string()),
+        if routes.is_empty() {
+            "no routes".to_owned()
+        } else {
+            routes.join(", ")
+        }
+    ));
+    let auth = super::rest::inbound(c.auth.as_ref());
+    quote! {
+        #module_doc
+        pub mod control_port {
+            /// What the control port serves.
+            pub const SPEC: naftiko_runtime::control::ControlSpec = naftiko_runtime::control::ControlSpec {
+                address: #address,
+                port: #port,
+                health: #health,
+                info: #info,
+                metrics: #metrics,
+            };
+            #auth
+            /// The control port as a servable surface.
+            pub fn surface(clients: &super::Clients) -> naftiko_runtime::control::ControlSurface {
+                naftiko_runtime::control::ControlSurface {
+                    spec: SPEC,
+                    auth: auth(&clients.vars),
+                    extra: Vec::new(),
+                }
+            }
+        }
+    }
+}

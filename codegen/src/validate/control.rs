@@ -1,0 +1,80 @@
+//! `exposes` of type `control`: which routes the control port serves, its address and
+//! authentication, and the observability settings it carries.
+
+use super::Checker;
+use crate::ir::Control;
+use crate::spec::model::ExposesControl;
+use crate::spec::source_map::YamlPath;
+
+impl Checker<'_> {
+    pub(super) fn control(&mut self, c: &ExposesControl, path: &YamlPath) -> Option<Control> {
+        let auth = self.inbound_auth(&c.authentication, path);
+        let management = c.management.as_ref();
+        let mpath = path.key("management");
+        if let Some(m) = management {
+            for (set, key) in [(m.reload, "reload"), (m.validate, "validate")] {
+                if set == Some(true) {
+                    self.warn_key(
+                        &mpath.key(key),
+                        format!("`{key}` serves nothing (the reference engine parses it and serves nothing either)"),
+                    );
+                }
+            }
+            if m.logs.is_some() {
+                self.warn_key(
+                    &mpath.key("logs"),
+                    "`logs` serves nothing: logs go to stderr (`--log-format json` for machines)",
+                );
+            }
+        }
+        let obs = c.observability.as_ref();
+        let opath = path.key("observability");
+        // The engine's rule: no `observability` block means on; `enabled: false` means off.
+        let enabled = obs.and_then(|o| o.enabled).unwrap_or(true);
+        let metrics = enabled
+            && obs
+                .and_then(|o| o.metrics.as_ref())
+                .and_then(|m| m.local.as_ref())
+                .and_then(|l| l.enabled)
+                .unwrap_or(true);
+        if let Some(o) = obs.filter(|_| enabled) {
+            if let Some(t) = &o.traces {
+                if let Some(s) = t.sampling
+                    && !(0.0..=1.0).contains(&s)
+                {
+                    self.error_value(
+                        &opath.key("traces").key("sampling"),
+                        format!("`sampling` is a ratio from 0 to 1, not {s}"),
+                    );
+                }
+                self.warn_key(
+                    &opath.key("traces"),
+                    "traces are not generated yet: the control port serves no `/traces` and the `traces` settings are ignored",
+                );
+            }
+            if let Some(e) = o.exporters.as_ref().and_then(|e| e.otlp.as_ref()) {
+                if !(e.endpoint.starts_with("http://") || e.endpoint.starts_with("https://")) {
+                    self.error_value(
+                        &opath.key("exporters").key("otlp").key("endpoint"),
+                        format!(
+                            "the OTLP endpoint `{}` must be an http:// or https:// URL",
+                            e.endpoint
+                        ),
+                    );
+                }
+                self.warn_key(
+                    &opath.key("exporters"),
+                    "OTLP export is not generated yet: the endpoint is ignored",
+                );
+            }
+        }
+        Some(Control {
+            address: c.address.clone(),
+            port: c.port,
+            auth,
+            health: management.and_then(|m| m.health).unwrap_or(true),
+            info: management.and_then(|m| m.info).unwrap_or(false),
+            metrics,
+        })
+    }
+}
