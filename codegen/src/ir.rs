@@ -25,6 +25,8 @@ pub struct Capability {
     pub rest: Vec<RestServer>,
     pub mcp: Vec<McpServer>,
     pub skills: Vec<SkillServer>,
+    /// The control adapter's `management.scripting`, when it has one.
+    pub scripting: Option<ScriptingPolicy>,
     /// The control port (health, status, metrics), when the spec declares one.
     pub control: Option<Control>,
     /// The grammar and version the spec is written in (`naftiko 1.0.0-alpha2`), as the
@@ -91,9 +93,38 @@ impl Capability {
         if !self.skills.is_empty() {
             out.push("skill");
         }
+        if self.uses_scripts() {
+            out.push("script");
+        }
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// Whether the capability runs script steps or declares a scripting governance: its
+    /// clients then carry the governance.
+    pub fn uses_scripts(&self) -> bool {
+        let flows = self
+            .functions
+            .iter()
+            .map(|f| &f.flow)
+            .chain(
+                self.rest
+                    .iter()
+                    .flat_map(|r| r.routes.iter().map(|r| &r.flow)),
+            )
+            .chain(
+                self.mcp
+                    .iter()
+                    .flat_map(|m| m.tools.iter().map(|t| &t.flow)),
+            )
+            .chain(self.mcp.iter().flat_map(|m| {
+                m.resources.iter().filter_map(|r| match &r.kind {
+                    ResourceKind::Flow { flow, .. } => Some(flow),
+                    ResourceKind::Files { .. } => None,
+                })
+            }));
+        self.scripting.is_some() || flows.into_iter().any(Flow::has_script)
     }
 
     /// The namespaces of the consumed APIs, in spec order.
@@ -559,12 +590,40 @@ pub enum Step {
         /// The fields kept of the matching entry.
         keep: Vec<String>,
     },
+    /// Runs a script; its output is the script's `result`.
+    Script { name: String, script: Script },
+}
+
+/// A script step (JavaScript): where its files are, and what its `context` holds.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// `None`: the governance's default, at run time.
+    pub language: Option<String>,
+    /// A `file:` URI; `None`: the governance's default, at run time.
+    pub location: Option<String>,
+    pub file: String,
+    pub dependencies: Vec<String>,
+    /// The earlier steps, whose outputs the script sees (all of them).
+    pub reads: Vec<usize>,
+    /// `with`: extra entries of `context`, over the inputs and step outputs.
+    pub with: Vec<(String, Expr)>,
+}
+
+/// `management.scripting` of the control adapter: the governance script steps start with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptingPolicy {
+    pub enabled: Option<bool>,
+    pub default_location: Option<String>,
+    pub default_language: Option<String>,
+    pub timeout_ms: Option<u64>,
+    pub statement_limit: Option<u64>,
+    pub allowed_languages: Vec<String>,
 }
 
 impl Step {
     pub fn name(&self) -> &str {
         match self {
-            Step::Call { name, .. } | Step::Lookup { name, .. } => name,
+            Step::Call { name, .. } | Step::Lookup { name, .. } | Step::Script { name, .. } => name,
         }
     }
     /// The earlier steps this one reads.
@@ -576,6 +635,17 @@ impl Step {
                 match value {
                     LookupValue::Step(s) => v.push(s.step),
                     LookupValue::Template(t) => v.extend(t.steps().map(|s| s.step)),
+                }
+                v
+            }
+            Step::Script { script, .. } => {
+                let mut v = script.reads.clone();
+                for (_, e) in &script.with {
+                    match e {
+                        Expr::Step(s) => v.push(s.step),
+                        Expr::Template(t) => v.extend(t.steps().map(|s| s.step)),
+                        _ => {}
+                    }
                 }
                 v
             }
@@ -627,6 +697,14 @@ pub struct Flow {
     pub action: Action,
     /// The declared result type, when the spec declares one.
     pub schema: Option<Schema>,
+}
+
+impl Flow {
+    /// Whether one of its steps is a script.
+    pub fn has_script(&self) -> bool {
+        matches!(&self.action, Action::Steps { steps, .. }
+            if steps.iter().any(|s| matches!(s, Step::Script { .. })))
+    }
 }
 
 /// An aggregate function (`functions` in alpha2, `flows` in beta5).

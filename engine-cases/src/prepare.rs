@@ -351,6 +351,9 @@ impl Acceptance {
                 if uses("naftiko_runtime::skill::") {
                     f.push("skill".to_owned());
                 }
+                if uses("naftiko_runtime::script::") {
+                    f.push("script".to_owned());
+                }
                 f
             }
         };

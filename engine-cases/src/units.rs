@@ -12,6 +12,7 @@
 mod flows;
 mod outputs;
 mod plans;
+mod scripts;
 mod wire;
 
 use std::path::Path;
@@ -155,18 +156,25 @@ pub fn unit(function: &str, input: &Value) -> Option<Unit> {
         "mcp_dispatch" => Unit::NoCounterpart(
             "calls the Java dispatcher with an in-memory request object (e.g. null) that has no wire form",
         ),
+        "require_scripting_permitted" => Unit::Adapter(scripts::permitted),
         "execute_script_step" => {
             let lang = input
                 .pointer("/step/language")
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_ascii_lowercase();
-            if lang == "groovy" || lang == "python" {
+            // A language outside `allowedLanguages` is refused before it would run.
+            let allowed = input
+                .pointer("/scripting/allowedLanguages")
+                .and_then(Value::as_array)
+                .filter(|a| !a.is_empty());
+            let refused = allowed.is_some_and(|a| !a.iter().any(|l| l.as_str() == Some(&lang)));
+            if (lang == "groovy" || lang == "python") && !refused {
                 Unit::NoCounterpart(
-                    "runs a Groovy/Python script in the JVM (GraalPy, Groovy); a compiled service embeds no such interpreter",
+                    "runs a Groovy/Python script in the JVM (GraalPy, Groovy); a compiled service runs JavaScript only",
                 )
             } else {
-                Unit::NoAdapterYet
+                Unit::Adapter(scripts::execute)
             }
         }
         _ => Unit::NoAdapterYet,

@@ -40,6 +40,9 @@ pub enum Error {
     /// The upstream answered 2xx with a body we cannot use (too large, not JSON).
     #[error("upstream call `{operation}` returned an invalid response: {message}")]
     InvalidResponse { operation: String, message: String },
+    /// A script step could not run or failed (disabled, bad file, script error, limit).
+    #[error("{0}")]
+    Script(String),
     /// A tool index that the registry does not have (a generator bug).
     #[error("unknown tool #{0}")]
     UnknownTool(usize),
@@ -61,6 +64,7 @@ impl Error {
             Error::MissingEnv(_)
             | Error::Bind { .. }
             | Error::Config(_)
+            | Error::Script(_)
             | Error::UnknownTool(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

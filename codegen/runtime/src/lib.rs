@@ -5,8 +5,9 @@
 //! rest: HTTP calls ([`client`]), upstream formats ([`formats`]), variables of `binds`
 //! ([`binds`]), input checking ([`Inputs`]), output mapping ([`Shape`]), step helpers
 //! ([`steps`]), mock values ([`mock`]), the REST glue ([`rest`], [`openapi`]), the MCP server on the
-//! official SDK ([`mcp`]), skill catalogues ([`skill`]), inbound authentication ([`auth`])
-//! and serving ([`serve`], [`cli`]).
+//! official SDK ([`mcp`]), skill catalogues ([`skill`]), script steps and their governance
+//! (`script`, with the `script` feature), inbound authentication ([`auth`]), the control
+//! port ([`control`], [`metrics`]) and serving ([`serve`], [`cli`]).
 
 pub mod auth;
 pub mod binds;
@@ -24,6 +25,8 @@ pub mod mock;
 pub mod openapi;
 mod reply;
 pub mod rest;
+#[cfg(feature = "script")]
+pub mod script;
 pub mod serve;
 mod shape;
 #[cfg(feature = "skill")]

@@ -5,9 +5,9 @@ use quote::quote;
 
 use super::values::opt_str;
 use super::{code, doc};
-use crate::ir::Control;
+use crate::ir::{Capability, Control};
 
-pub(super) fn module(c: &Control) -> TokenStream {
+pub(super) fn module(cap: &Capability, c: &Control) -> TokenStream {
     let address = opt_str(c.address.as_deref());
     let (port, health, info, metrics) = (
         proc_macro2::Literal::u16_unsuffixed(c.port),
@@ -25,6 +25,18 @@ pub(super) fn module(c: &Control) -> TokenStream {
     if c.metrics {
         routes.push("`/metrics`");
     }
+    // The engine serves `/scripting` whenever the control adapter has a scripting block.
+    let scripting = cap.scripting.is_some();
+    if scripting {
+        routes.push("`/scripting`");
+    }
+    let extra = if scripting {
+        quote!(vec![naftiko_runtime::script::router(
+            clients.scripting.clone()
+        )])
+    } else {
+        quote!(Vec::new())
+    };
     let module_doc = doc(&format!(
         "The control port, {}: {}.",
         code(&c.port.to_string()),
@@ -52,7 +64,7 @@ pub(super) fn module(c: &Control) -> TokenStream {
                 naftiko_runtime::control::ControlSurface {
                     spec: SPEC,
                     auth: auth(&clients.vars),
-                    extra: Vec::new(),
+                    extra: #extra,
                 }
             }
         }

@@ -74,6 +74,7 @@ pub(crate) fn flow(
             };
             steps_body(
                 cap,
+                &f.inputs,
                 steps,
                 waves,
                 mappings,
@@ -149,6 +150,11 @@ fn input_refs<'f>(f: &'f Flow, names: &mut Vec<&'f str>, vars: &mut bool) {
                         ..
                     } => names.extend(t.inputs()),
                     Step::Lookup { .. } => {}
+                    Step::Script { script, .. } => {
+                        // Its `context` holds every input.
+                        names.extend(f.inputs.iter().map(|i| i.name.as_str()));
+                        script.with.iter().for_each(|(_, e)| expr(e, names));
+                    }
                 }
             }
         }
@@ -257,9 +263,11 @@ fn mock_expr(m: &Mock) -> TokenStream {
     }
 }
 
-/// The body of an orchestration: each wave's calls joined, its lookups, then mappings.
+/// The body of an orchestration: each wave's calls and scripts joined, its lookups, then
+/// mappings.
 fn steps_body(
     cap: &Capability,
+    inputs: &[crate::ir::Input],
     steps: &[Step],
     waves: &[Vec<usize>],
     mappings: &[crate::ir::MappingOut],
@@ -286,7 +294,7 @@ fn steps_body(
         let calls: Vec<usize> = wave
             .iter()
             .copied()
-            .filter(|&i| matches!(steps[i], Step::Call { .. }))
+            .filter(|&i| matches!(steps[i], Step::Call { .. } | Step::Script { .. }))
             .collect();
         let names: Vec<TokenStream> = calls
             .iter()
@@ -312,7 +320,8 @@ fn steps_body(
                     let call = call_expr(cap, call, Read::Get);
                     quote!(naftiko_runtime::steps::output(#call, &[#(#fields),*]))
                 }
-                Step::Lookup { .. } => unreachable!("calls only"),
+                Step::Script { name, script } => super::script::run(name, script, inputs, steps),
+                Step::Lookup { .. } => unreachable!("calls and scripts only"),
             })
             .collect();
         match calls.len() {

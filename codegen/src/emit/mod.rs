@@ -12,6 +12,7 @@ mod flows;
 mod mcp;
 mod openapi;
 mod rest;
+mod script;
 mod skill;
 mod typed;
 mod values;
@@ -42,7 +43,7 @@ pub fn capability(cap: &Capability) -> Vec<Chunk<'_>> {
             .map(|s| Chunk::items(move || skill::module(cap, s))),
     );
     if let Some(c) = &cap.control {
-        chunks.push(Chunk::items(move || control::module(c)));
+        chunks.push(Chunk::items(move || control::module(cap, c)));
     }
     chunks.push(Chunk::items(move || surfaces_fn(cap)));
     chunks
@@ -192,6 +193,10 @@ fn flow_vars<'f>(f: &'f Flow, out: &mut Vec<&'f str>) {
                         ..
                     } => out.extend(t.vars()),
                     Step::Lookup { .. } => {}
+                    Step::Script { script, .. } => script
+                        .with
+                        .iter()
+                        .for_each(|(_, e)| values::expr_vars(e, out)),
                 }
             }
         }
@@ -219,7 +224,24 @@ fn clients_struct(cap: &Capability) -> TokenStream {
     });
     let names = cap.clients.iter().map(|c| format_ident!("{}", c.module));
     let vars = exposed_vars(cap);
+    // Only capabilities with scripts carry a governance: the others stay as they were.
+    let policy = script::policy(cap);
+    let (field, init, name) = if cap.uses_scripts() {
+        (
+            quote! {
+                /// The scripting governance script steps run under; the control port shares it.
+                pub scripting: std::sync::Arc<naftiko_runtime::script::Governance>,
+            },
+            quote! {
+                let scripting = std::sync::Arc::new(naftiko_runtime::script::Governance::new(SCRIPTING));
+            },
+            quote!(scripting,),
+        )
+    } else {
+        Default::default()
+    };
     quote! {
+        #policy
         /// Clients of every API this capability consumes, and the variables its surfaces
         /// read; cheap to clone.
         #[derive(Clone, Debug)]
@@ -227,6 +249,7 @@ fn clients_struct(cap: &Capability) -> TokenStream {
             #(#fields,)*
             /// The `binds` variables the surfaces read (inbound tokens, templates).
             pub vars: naftiko_runtime::binds::Vars,
+            #field
         }
         impl Clients {
             /// Builds every client with default settings; variables come from `binds`.
@@ -242,7 +265,8 @@ fn clients_struct(cap: &Capability) -> TokenStream {
                 let mut overrides: Vec<(String, naftiko_runtime::Secret)> = Vec::new();
                 #(#inits)*
                 let vars = naftiko_runtime::binds::Vars::resolve(BINDS, &[#(#vars),*], &overrides)?;
-                Ok(Self { #(#names,)* vars })
+                #init
+                Ok(Self { #(#names,)* vars, #name })
             }
         }
     }

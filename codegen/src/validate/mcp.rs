@@ -255,7 +255,7 @@ fn action_hints(
                 crate::ir::Step::Call { call, .. } => {
                     Some(clients[call.client].ops[call.op].method)
                 }
-                crate::ir::Step::Lookup { .. } => None,
+                crate::ir::Step::Lookup { .. } | crate::ir::Step::Script { .. } => None,
             })
             .collect(),
         Action::Mock(_) => {

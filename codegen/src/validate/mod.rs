@@ -17,6 +17,7 @@ mod mcp;
 mod mcp_resources;
 mod outputs;
 mod rest;
+mod script;
 mod skill;
 mod steps;
 #[cfg(test)]
@@ -43,6 +44,7 @@ pub fn check(project: &Project) -> Result<(Capability, Diagnostics), Diagnostics
         functions: Vec::new(),
         function_index: HashMap::new(),
         broken_functions: HashSet::new(),
+        scripting: None,
     };
     for d in project.files.iter().flat_map(|f| f.early.iter()) {
         c.diags.push(d.clone());
@@ -72,6 +74,8 @@ pub(crate) struct Checker<'a> {
     pub function_index: HashMap<String, usize>,
     /// Functions already reported as invalid.
     pub broken_functions: HashSet<String>,
+    /// The control adapter's `management.scripting`: the defaults of script steps.
+    pub scripting: Option<ir::ScriptingPolicy>,
 }
 
 impl Checker<'_> {
@@ -157,6 +161,7 @@ impl Checker<'_> {
                 "top-level `consumes`, `exposes` and `aggregates` are only used when this file is imported; the capability uses `capability.*`",
             );
         }
+        self.scripting = self.scripting_policy(&cap.exposes, &cpath.key("exposes"));
         let clients = self.consumes(&cap.consumes, &cpath.key("consumes"));
         self.index_ops(&clients);
         self.aggregates(&cap.aggregates, &cpath.key("aggregates"), &clients);
@@ -177,6 +182,7 @@ impl Checker<'_> {
             rest: surfaces.rest,
             mcp: surfaces.mcp,
             skills: surfaces.skills,
+            scripting: self.scripting.take(),
             control: surfaces.control,
             spec_version: format!("{} {}", root.grammar.root_key(), root.grammar.version()),
             sources: self.project.sources(),
@@ -217,6 +223,7 @@ impl Checker<'_> {
             rest: Vec::new(),
             mcp: Vec::new(),
             skills: Vec::new(),
+            scripting: None,
             control: None,
             spec_version: format!("{} {}", root.grammar.root_key(), root.grammar.version()),
             sources: self.project.sources(),

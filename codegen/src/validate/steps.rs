@@ -66,10 +66,7 @@ impl Checker<'_> {
                         call,
                     }),
                 model::Step::Lookup(l) => self.lookup(scope, &name, l, &p),
-                model::Step::Script(_) => {
-                    self.unsupported(&p.key("type"), "a `script` step");
-                    None
-                }
+                model::Step::Script(sc) => self.script_step(scope, &name, sc, &p),
             };
             match built {
                 Some(s) => out.push(s),
@@ -132,7 +129,8 @@ impl Checker<'_> {
             .iter()
             .map(|s| match s {
                 Step::Call { call, .. } => clients[call.client].ops[call.op].method.is_safe(),
-                Step::Lookup { .. } => true,
+                // A script has no effect outside: it only reads.
+                Step::Lookup { .. } | Step::Script { .. } => true,
             })
             .collect();
         let deps: Vec<Vec<usize>> = out.iter().map(Step::deps).collect();

@@ -1,0 +1,2 @@
+// Loops forever: its statement limit or its timeout stops it.
+while (true) {}
