@@ -49,7 +49,8 @@ pub struct SurfaceInfo {
 }
 
 impl Capability {
-    /// Every exposed surface: REST adapters, MCP servers, then skill catalogues.
+    /// Every exposed surface: REST adapters, MCP servers, skill catalogues, then the
+    /// control port.
     pub fn surfaces(&self) -> Vec<SurfaceInfo> {
         let rest = self.rest.iter().map(|r| SurfaceInfo {
             kind: "rest",
@@ -69,7 +70,14 @@ impl Capability {
             port: Some(s.port),
             stdio: false,
         });
-        rest.chain(mcp).chain(skill).collect()
+        // The control port has no namespace; `control` names it (`serve --control-addr`).
+        let control = self.control.iter().map(|c| SurfaceInfo {
+            kind: "control",
+            namespace: "control".into(),
+            port: Some(c.port),
+            stdio: false,
+        });
+        rest.chain(mcp).chain(skill).chain(control).collect()
     }
 
     /// The optional features of `naftiko-runtime` the generated code needs: the body

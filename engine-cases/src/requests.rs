@@ -193,8 +193,13 @@ impl<'a> Session<'a> {
             let mut ports = BTreeMap::new();
             for s in self.launch.surfaces.iter().filter(|s| !s.stdio) {
                 let p = free_port()?;
-                args.push("--listen".into());
-                args.push(format!("{}=127.0.0.1:{p}", s.namespace));
+                if s.kind == "control" {
+                    args.push("--control-addr".into());
+                    args.push(format!("127.0.0.1:{p}"));
+                } else {
+                    args.push("--listen".into());
+                    args.push(format!("{}=127.0.0.1:{p}", s.namespace));
+                }
                 ports.insert(s.namespace.clone(), p);
             }
             if ports.is_empty() {

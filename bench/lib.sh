@@ -1,0 +1,32 @@
+# Shared by bench/run.sh and bench/test_mcp_call.sh (source it).
+
+# wrk output (with --latency, and bench/mcp_call.lua's done() lines when used) ->
+#   "rps p50_ms p99_ms failed good"
+# failed = socket errors (connect, read, write, timeout) + the script's bad answers (non-2xx
+# included), or wrk's non-2xx count when no script checked answers;
+# good = the script's good answers, or -1 when the run used no answer-checking script.
+wrk_summary() {
+  awk '
+    /Requests\/sec/ {rps=$2}
+    /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
+    /Non-2xx/ {non2xx=$NF}
+    /Socket errors/ { for (i = 3; i <= NF; i++) { v=$i; gsub(/,/, "", v); if (v ~ /^[0-9]+$/) sock+=v } }
+    /^bad_responses/ {script_bad=$2}
+    /^good_responses/ {good=$2; checked=1}
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    # The script counts non-2xx answers itself: add the wrk count only when no script checked.
+    END { bad = sock + (checked ? script_bad : non2xx)
+          printf "%.0f %.3f %.3f %d %d\n", rps, ms(p50), ms(p99), bad, (checked ? good : -1) }' "$1"
+}
+
+# Fails (status 1, with a message on stderr) when a wrk run had any failed request, or when
+# it checked answers and found no good one.
+check_run() {
+  local what=$1 log=$2 rps p50 p99 bad good
+  read -r rps p50 p99 bad good < <(wrk_summary "$log")
+  if [ "$bad" -ne 0 ] || [ "$good" -eq 0 ]; then
+    echo "FAILED: $what: $bad failed requests, $good good answers (wrk log $log):" >&2
+    grep -E 'Non-2xx|Socket errors|_responses' "$log" >&2 || true
+    return 1
+  fi
+}
