@@ -20,6 +20,9 @@ async fn generated_crate_serves_rest_and_mcp_against_a_stub() {
     let out = Command::new(env!("CARGO_BIN_EXE_naftiko-codegen"))
         .args(["new", "specs/bookshelf.yaml", "--out"])
         .arg(&dir)
+        // This checkout, wherever the target directory lies (CARGO_TARGET_DIR may be elsewhere).
+        .arg("--codegen-path")
+        .arg(root.join("codegen"))
         .current_dir(&root)
         .output()
         .unwrap();
@@ -298,6 +301,9 @@ fn new_crate_of_a_beta5_spec_with_imports_rebuilds_when_an_import_changes() {
     let out = Command::new(env!("CARGO_BIN_EXE_naftiko-codegen"))
         .args(["new", "codegen/macro/tests/specs/fleet.yaml", "--out"])
         .arg(&dir)
+        // This checkout, wherever the target directory lies (CARGO_TARGET_DIR may be elsewhere).
+        .arg("--codegen-path")
+        .arg(root.join("codegen"))
         .current_dir(&root)
         .output()
         .unwrap();
@@ -308,9 +314,17 @@ fn new_crate_of_a_beta5_spec_with_imports_rebuilds_when_an_import_changes() {
     );
     let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
     assert!(!manifest.contains(root.to_str().unwrap()), "{manifest}");
-    assert!(
-        manifest.contains("path = \"../../../codegen/runtime\""),
-        "{manifest}"
+    // A relative path that leads to this checkout's runtime.
+    let runtime = manifest
+        .lines()
+        .find(|l| l.starts_with("naftiko-runtime"))
+        .and_then(|l| l.split("path = \"").nth(1))
+        .and_then(|p| p.split('"').next())
+        .unwrap_or_else(|| panic!("no runtime path: {manifest}"));
+    assert!(runtime.starts_with(".."), "{manifest}");
+    assert_eq!(
+        dir.join(runtime).canonicalize().unwrap(),
+        root.join("codegen/runtime").canonicalize().unwrap()
     );
     assert!(dir.join("Cargo.lock").is_file());
     let imported = dir.join("specs/shared/fleet-consumes.yaml");

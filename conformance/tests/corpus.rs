@@ -43,9 +43,12 @@ fn corpora() {
     assert!(naftiko.len() >= 40, "the Naftiko corpus");
 
     let mut accepted: Vec<(String, String)> = Vec::new();
+    // The runtime features the accepted specs need, as `naftiko-codegen new` would enable.
+    let mut features = std::collections::BTreeSet::new();
     for spec in &lago {
         let g = naftiko_codegen::generate(spec)
             .unwrap_or_else(|d| panic!("{} is rejected:\n{d}", spec.display()));
+        features.extend(g.capability.runtime_features());
         accepted.push((module_name(&shared, spec), g.source));
     }
     let (mut ok, mut rejected) = (0, 0);
@@ -54,6 +57,7 @@ fn corpora() {
         match naftiko_codegen::generate(spec) {
             Ok(g) => {
                 ok += 1;
+                features.extend(g.capability.runtime_features());
                 accepted.push((module_name(&shared, spec), g.source));
             }
             Err(d) => {
@@ -98,8 +102,13 @@ fn corpora() {
     std::fs::write(
         dir.join("Cargo.toml"),
         format!(
-            "[package]\nname = \"corpus-crate\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[dependencies]\nnaftiko-runtime = {{ path = \"{}\", features = [\"all-formats\", \"skill\"] }}\n",
-            root.join("codegen/runtime").display()
+            "[package]\nname = \"corpus-crate\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[dependencies]\nnaftiko-runtime = {{ path = \"{}\", features = [{}] }}\n",
+            root.join("codegen/runtime").display(),
+            features
+                .iter()
+                .map(|f| format!("\"{f}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     )
     .unwrap();

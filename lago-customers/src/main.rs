@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lago_customers::{Clients, sandbox::Sandbox, surfaces};
-use naftiko_runtime::cli::{ClientArgs, ServeArgs, StdioArgs, explain, init_tracing, run};
+use naftiko_runtime::cli::{ClientArgs, ServeArgs, StdioArgs, explain, init_tracing_with, run};
 use naftiko_runtime::{Error, serve};
 
 #[global_allocator]
@@ -26,7 +26,7 @@ enum Command {
     /// Serve REST (default 127.0.0.1:8080) and MCP Streamable HTTP (127.0.0.1:9090/mcp).
     Serve {
         #[command(flatten)]
-        args: ServeArgs,
+        args: Box<ServeArgs>,
         /// Serve against an in-memory Lago stand-in instead of Lago (no account needed).
         #[arg(long)]
         sandbox: bool,
@@ -74,7 +74,10 @@ fn explain_lago(e: &Error) -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing_with(match &cli.command {
+        Command::Serve { args, .. } => args.client.log_bodies,
+        Command::McpStdio { args, .. } => args.client.log_bodies,
+    });
     run(
         async {
             match cli.command {

@@ -280,3 +280,246 @@ async fn shutdown_drains_in_flight_requests() {
     let status = svc.service.0.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// Answers `first` to the first request and `then` afterwards; notes when each arrived.
+fn first_then(
+    stub: &RecordingStub,
+    first: impl Fn() -> Reply + Send + Sync + 'static,
+    then: impl Fn() -> Reply + Send + Sync + 'static,
+) -> Arc<std::sync::Mutex<Vec<Instant>>> {
+    let arrivals: Arc<std::sync::Mutex<Vec<Instant>>> = Arc::default();
+    let seen = arrivals.clone();
+    stub.respond(move |_| {
+        let mut seen = seen.lock().unwrap();
+        seen.push(Instant::now());
+        if seen.len() == 1 { first() } else { then() }
+    });
+    arrivals
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limit_reset_is_honoured_and_passed_on() {
+    let stub = RecordingStub::start().await.unwrap();
+    let base = format!("{}/api/v1", stub.url());
+    let svc = common::start(&["--base-url", &base]);
+    // Lago's 429: X-RateLimit-Reset is the seconds until the window resets.
+    let arrivals = first_then(
+        &stub,
+        || {
+            Reply::json(429, json!({"status": 429, "error": "Too Many Requests"}))
+                .header("x-ratelimit-limit", "10")
+                .header("x-ratelimit-remaining", "0")
+                .header("x-ratelimit-reset", "2")
+        },
+        || {
+            Reply::json(200, json!({"customers": []}))
+                .header("x-ratelimit-limit", "10")
+                .header("x-ratelimit-remaining", "9")
+                .header("x-ratelimit-reset", "60")
+        },
+    );
+    let r = reqwest::get(format!("{}/v1/customers", svc.rest))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let seen = arrivals.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "one retry");
+    let gap = seen[1] - seen[0];
+    assert!(
+        gap >= Duration::from_millis(1900) && gap < Duration::from_secs(3),
+        "retried after {gap:?}"
+    );
+    // The upstream's rate-limit state reaches the caller.
+    assert_eq!(r.headers()["x-ratelimit-remaining"], "9");
+    assert_eq!(r.headers()["x-ratelimit-limit"], "10");
+
+    // A window that ends later than the service waits: the 429 and its headers at once.
+    stub.clear();
+    stub.respond(|_| {
+        Reply::json(429, json!({"status": 429}))
+            .header("x-ratelimit-reset", "3600")
+            .header("retry-after", "3600")
+    });
+    let started = Instant::now();
+    let r = reqwest::get(format!("{}/v1/customers", svc.rest))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["x-ratelimit-reset"], "3600");
+    assert_eq!(r.headers()["retry-after"], "3600");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(stub.requests().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_deadline_bounds_the_whole_call() {
+    let stub = RecordingStub::start().await.unwrap();
+    let base = format!("{}/api/v1", stub.url());
+    let svc = common::start(&["--base-url", &base, "--timeout", "3"]);
+    // Slow 503s that ask for a 1 s wait: three attempts would take 5.6 s.
+    stub.respond(|_| {
+        Reply::json(503, json!({"status": 503}))
+            .header("retry-after", "1")
+            .after(Duration::from_millis(1200))
+    });
+    let started = Instant::now();
+    let r = reqwest::get(format!("{}/v1/customers", svc.rest))
+        .await
+        .unwrap();
+    let waited = started.elapsed();
+    assert!(r.status() == 504 || r.status() == 503, "{}", r.status());
+    assert!(
+        waited < Duration::from_millis(3400),
+        "the caller waited {waited:?}"
+    );
+    // A wait past the deadline is not waited for: the 429 comes back at once.
+    stub.clear();
+    stub.respond(|_| Reply::json(429, json!({"status": 429})).header("x-ratelimit-reset", "5"));
+    let started = Instant::now();
+    let r = reqwest::get(format!("{}/v1/customers", svc.rest))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(stub.requests().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_the_upstream_received_is_not_sent_again() {
+    let stub = RecordingStub::start().await.unwrap();
+    let base = format!("{}/api/v1", stub.url());
+    let svc = common::start(&["--base-url", &base]);
+    let http = reqwest::Client::new();
+    // A DELETE that got a 5xx (or a 429) ran, or may have: retrying would answer 404.
+    for status in [503, 502, 504, 429] {
+        stub.clear();
+        stub.respond(move |_| Reply::json(status, json!({"status": status})));
+        let r = http
+            .delete(format!("{}/v1/customers/c-1", svc.rest))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status);
+        assert_eq!(stub.requests().len(), 1, "DELETE after {status}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_that_does_not_resolve_fails_at_once() {
+    let log = common::temp_path("dns");
+    // `.invalid` never resolves (RFC 2606).
+    let svc = common::start_with(
+        &["--base-url", "http://lago.naftiko-test.invalid/api/v1"],
+        &[],
+        Some(&log),
+        None,
+    );
+    let r = reqwest::get(format!("{}/v1/customers", svc.rest))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("dns"), "{body}");
+    drop(svc);
+    let logs = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert!(!logs.contains("retrying"), "{logs}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redirects_stay_on_the_origin_and_carry_no_credentials() {
+    let stub = RecordingStub::start().await.unwrap();
+    let elsewhere = RecordingStub::start().await.unwrap();
+    let away = format!("{}/collect", elsewhere.url());
+    stub.respond(move |r| match r.path.as_str() {
+        "/api/v1/customers/away" => Reply::json(302, json!({})).header("location", away.clone()),
+        "/api/v1/customers/moved" => {
+            Reply::json(301, json!({})).header("location", "/api/v1/customers/landing")
+        }
+        _ => Reply::json(200, json!({"customer": {"external_id": "landing"}})),
+    });
+    let base = format!("{}/api/v1", stub.url());
+    let svc = common::start(&["--base-url", &base]);
+    let http = reqwest::Client::new();
+    // To another origin: not followed.
+    let r = http
+        .get(format!("{}/v1/customers/away", svc.rest))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("another origin"),
+        "{body}"
+    );
+    assert!(elsewhere.requests().is_empty(), "the redirect was followed");
+    // On the same origin: followed, without the API key and without a Referer.
+    let r = http
+        .get(format!("{}/v1/customers/moved", svc.rest))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let got = stub.requests();
+    assert_eq!(got.len(), 3);
+    let landing = &got[2];
+    assert_eq!(landing.path, "/api/v1/customers/landing");
+    assert_eq!(landing.header("authorization"), None);
+    assert_eq!(landing.header("referer"), None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_required_query_value_is_missing() {
+    let stub = RecordingStub::start().await.unwrap();
+    let base = format!("{}/api/v1", stub.url());
+    let svc = common::start(&["--base-url", &base]);
+    let r = reqwest::get(format!(
+        "{}/v1/customers/c-1/current-usage?external_subscription_id=",
+        svc.rest
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing required query parameter `external_subscription_id`"),
+        "{body}"
+    );
+    assert!(stub.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upstream_error_pages_are_wrapped_in_json() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let page = "<html><body>Internal Server Error</body></html>";
+                let _ = sock
+                    .write_all(format!("HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}", page.len()).as_bytes())
+                    .await;
+            });
+        }
+    });
+    let base = format!("http://{addr}/api/v1");
+    let svc = common::start(&["--base-url", &base]);
+    let r = reqwest::get(format!("{}/v1/customers/c-1", svc.rest))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], 500);
+    assert_eq!(
+        body["upstream_body"],
+        "<html><body>Internal Server Error</body></html>"
+    );
+    assert_eq!(body["upstream_content_type"], "text/html");
+}

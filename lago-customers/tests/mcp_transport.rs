@@ -93,13 +93,27 @@ async fn bearer_token_for_inbound_calls() {
         assert_eq!(r.status(), 401, "{auth:?}");
         assert_eq!(r.headers()["www-authenticate"], "Bearer");
     }
+    // The scheme is case-insensitive (RFC 9110), the token is not.
+    for auth in [
+        "Bearer s3cret-token",
+        "bearer s3cret-token",
+        "BEARER s3cret-token",
+    ] {
+        let r = post(
+            &svc.mcp,
+            &[("authorization", auth)],
+            initialize("2025-06-18"),
+        )
+        .await;
+        assert_eq!(r.status(), 200, "{auth}");
+    }
     let r = post(
         &svc.mcp,
-        &[("authorization", "Bearer s3cret-token")],
+        &[("authorization", "Bearer S3CRET-TOKEN")],
         initialize("2025-06-18"),
     )
     .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.status(), 401);
     // rmcp's client with the token, newest protocol version.
     let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
         rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(
@@ -182,4 +196,157 @@ async fn tools_describe_themselves() {
         .unwrap_err();
     assert!(err.to_string().contains("unknown tool"), "{err}");
     client.cancel().await.unwrap();
+}
+
+/// Sends `request` on `s` and reads one answer (headers and a `Content-Length` body);
+/// `None` when the server closes the connection first.
+async fn exchange(s: &mut tokio::net::TcpStream, request: &[u8]) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    s.write_all(request).await.ok()?;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut buf))
+            .await
+            .expect("an answer")
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if body.len() >= len {
+                return Some(text);
+            }
+        }
+    }
+}
+
+fn raw_post(target: &str, host: Option<&str>, extra: &str, body: &str) -> Vec<u8> {
+    let host = host.map(|h| format!("Host: {h}\r\n")).unwrap_or_default();
+    format!(
+        "POST {target} HTTP/1.1\r\n{host}Content-Type: application/json\r\nAccept: {ACCEPT}\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_must_name_its_host() {
+    let svc = common::start(&["--sandbox"]);
+    let authority = svc.mcp_addr.to_string();
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string();
+    // An absolute URI without a Host header is refused like a foreign host.
+    let mut s = tokio::net::TcpStream::connect(svc.mcp_addr).await.unwrap();
+    let answer = exchange(
+        &mut s,
+        &raw_post(&format!("http://{authority}/mcp"), None, "", &ping),
+    )
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    // So is a request without either.
+    let mut s = tokio::net::TcpStream::connect(svc.mcp_addr).await.unwrap();
+    let answer = exchange(&mut s, &raw_post("/mcp", None, "", &ping))
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    // With the Host header, it is answered.
+    let mut s = tokio::net::TcpStream::connect(svc.mcp_addr).await.unwrap();
+    let answer = exchange(&mut s, &raw_post("/mcp", Some(&authority), "", &ping))
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_calls_keep_the_connection_alive() {
+    let svc = common::start(&["--sandbox", "--mcp-token", "s3cret-token"]);
+    let authority = svc.mcp_addr.to_string();
+    let body = initialize("2025-06-18").to_string();
+    let mut s = tokio::net::TcpStream::connect(svc.mcp_addr).await.unwrap();
+    // Twenty refused calls with bodies on one keep-alive connection, each body arriving a
+    // moment after its headers: each is answered 401, and the connection stays open for
+    // the next (or says `Connection: close`).
+    for i in 0..20 {
+        let request = raw_post(
+            "/mcp",
+            Some(&authority),
+            "Authorization: Bearer wrong\r\n",
+            &body,
+        );
+        let split = request.len() - body.len();
+        use tokio::io::AsyncWriteExt;
+        let sent = s.write_all(&request[..split]).await;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        let answer = match sent {
+            Ok(()) => exchange(&mut s, &request[split..]).await,
+            Err(_) => None,
+        }
+        .unwrap_or_else(|| panic!("closed without an answer at call {i}"));
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        assert!(
+            !answer.to_ascii_lowercase().contains("connection: close"),
+            "closed after call {i}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdio_answers_a_message_that_is_not_utf8() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let mut child = tokio::process::Command::new(common::bin())
+        .args(["mcp-stdio", "--sandbox"])
+        .env("LAGO_API_URL", "")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let init = initialize("2025-06-18").to_string();
+    stdin
+        .write_all(format!("{init}\n").as_bytes())
+        .await
+        .unwrap();
+    stdin
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n")
+        .await
+        .unwrap();
+    // A request with a byte that is not UTF-8, then a good one.
+    stdin
+        .write_all(
+            b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\",\"params\":{\"x\":\"\xff\xfe\"}}\n",
+        )
+        .await
+        .unwrap();
+    stdin
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}\n")
+        .await
+        .unwrap();
+    let mut answers = std::collections::HashMap::new();
+    while answers.len() < 3 {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(5), stdout.next_line())
+            .await
+            .expect("every request is answered")
+            .unwrap()
+            .unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        answers.insert(v["id"].to_string(), v);
+    }
+    assert_eq!(answers["2"]["error"]["code"], -32700, "{:?}", answers["2"]);
+    assert_eq!(answers["3"]["result"], json!({}));
+    drop(stdin);
+    let _ = child.wait().await;
 }

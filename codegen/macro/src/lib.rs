@@ -34,7 +34,14 @@ pub fn capability(input: TokenStream) -> TokenStream {
     } else {
         beside_caller().unwrap_or(from_root)
     };
-    match naftiko_codegen::generate(&path) {
+    expand(&path, &lit, &dir).into()
+}
+
+/// The tokens `capability!` expands to for the spec at `path`: the generated code, or one
+/// `compile_error!` per spec error, each naming the spec's file (relative to `dir`), line
+/// and column. Kept apart from the macro entry point so it can be tested as a function.
+fn expand(path: &std::path::Path, lit: &LitStr, dir: &str) -> proc_macro2::TokenStream {
+    match naftiko_codegen::generate(path) {
         Ok(generated) => {
             let code: proc_macro2::TokenStream = match generated.source.parse() {
                 Ok(c) => c,
@@ -43,8 +50,7 @@ pub fn capability(input: TokenStream) -> TokenStream {
                         lit.span(),
                         format!("internal error: generated code does not parse: {e}"),
                     )
-                    .to_compile_error()
-                    .into();
+                    .to_compile_error();
                 }
             };
             // Rebuilds the crate when the spec, or a file it imports, changes.
@@ -57,7 +63,6 @@ pub fn capability(input: TokenStream) -> TokenStream {
                 #(const _: &str = include_str!(#tracked);)*
                 #code
             }
-            .into()
         }
         Err(diags) => {
             let mut errors = diags.iter().filter(|d| d.is_error()).map(|d| {
@@ -77,7 +82,7 @@ pub fn capability(input: TokenStream) -> TokenStream {
             for e in errors {
                 first.combine(e);
             }
-            first.to_compile_error().into()
+            first.to_compile_error()
         }
     }
 }
@@ -97,4 +102,46 @@ fn locate(file: &std::path::Path, manifest_dir: &str) -> Option<std::path::PathB
                 .map(|a| a.join(file)),
         )
         .find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A spec with a typo in two `call:`s: each becomes a `compile_error!` naming the
+    /// spec's file, line and column, with the suggestion.
+    #[test]
+    fn broken_spec_is_a_compile_error_per_spec_error() {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let path = std::path::Path::new(dir).join("tests/specs/broken.yaml");
+        let lit = LitStr::new("tests/specs/broken.yaml", proc_macro2::Span::call_site());
+        let tokens = expand(&path, &lit, dir).to_string();
+        assert_eq!(tokens.matches("compile_error").count(), 2, "{tokens}");
+        for at in [
+            "tests/specs/broken.yaml:281:15:",
+            "tests/specs/broken.yaml:392:13:",
+        ] {
+            assert!(tokens.contains(at), "no error at {at}: {tokens}");
+        }
+        assert!(
+            tokens.contains("namespace `lago-customers` has no operation `findcustomr`"),
+            "{tokens}"
+        );
+        assert!(
+            tokens.contains("did you mean `lago-customers.findcustomer`?"),
+            "{tokens}"
+        );
+        assert!(!tokens.contains(dir), "absolute path leaked: {tokens}");
+    }
+
+    /// A missing spec is one located error, not a panic.
+    #[test]
+    fn missing_spec_is_a_compile_error() {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let path = std::path::Path::new(dir).join("tests/specs/absent.yaml");
+        let lit = LitStr::new("tests/specs/absent.yaml", proc_macro2::Span::call_site());
+        let tokens = expand(&path, &lit, dir).to_string();
+        assert_eq!(tokens.matches("compile_error").count(), 1, "{tokens}");
+        assert!(tokens.contains("absent.yaml"), "{tokens}");
+    }
 }

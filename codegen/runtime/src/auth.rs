@@ -33,6 +33,17 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
+/// The credentials of an `Authorization` header in `scheme`, which is matched without
+/// regard to case (RFC 9110, section 11.1: `Bearer`, `bearer` and `BEARER` are one scheme).
+fn credentials<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
+    let header = header.trim_start();
+    let (given, rest) = header.split_at_checked(scheme.len())?;
+    if !given.eq_ignore_ascii_case(scheme) || !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    Some(rest.trim())
+}
+
 impl Inbound {
     pub fn is_none(&self) -> bool {
         matches!(self, Inbound::None)
@@ -44,11 +55,8 @@ impl Inbound {
         match self {
             Inbound::None => true,
             Inbound::Bearer(token) => header(AUTHORIZATION.as_str())
-                .and_then(|h| {
-                    h.strip_prefix("Bearer ")
-                        .or_else(|| h.strip_prefix("bearer "))
-                })
-                .is_some_and(|t| same(t.trim().as_bytes(), token.expose().as_bytes())),
+                .and_then(|h| credentials(h, "Bearer"))
+                .is_some_and(|t| same(t.as_bytes(), token.expose().as_bytes())),
             Inbound::ApiKey {
                 name,
                 value,
@@ -69,8 +77,8 @@ impl Inbound {
                 let expected = base64::engine::general_purpose::STANDARD
                     .encode(format!("{username}:{}", password.expose()));
                 header(AUTHORIZATION.as_str())
-                    .and_then(|h| h.strip_prefix("Basic "))
-                    .is_some_and(|c| same(c.trim().as_bytes(), expected.as_bytes()))
+                    .and_then(|h| credentials(h, "Basic"))
+                    .is_some_and(|c| same(c.as_bytes(), expected.as_bytes()))
             }
         }
     }
@@ -97,10 +105,18 @@ impl Inbound {
 pub async fn require(auth: std::sync::Arc<Inbound>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     if !auth.allows(&parts) {
-        tracing::debug!(path = %parts.uri.path(), "rejected: missing or invalid credentials");
+        tracing::debug!(path = %clip(parts.uri.path()), "rejected: missing or invalid credentials");
         return auth.reject();
     }
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// At most 200 characters of caller input, for logs.
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(200) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
 }
 
 /// Adds `auth` to `router` (nothing for [`Inbound::None`]).
@@ -133,5 +149,29 @@ mod tests {
         assert!(a.allows(&parts("Bearer s3cret")));
         assert!(!a.allows(&parts("Bearer s3cret2")));
         assert!(!a.allows(&parts("Basic s3cret")));
+        // The scheme is case-insensitive (RFC 9110); the token is not.
+        for h in [
+            "bearer s3cret",
+            "BEARER s3cret",
+            "bEaReR  s3cret ",
+            "Bearer\ts3cret",
+        ] {
+            assert!(a.allows(&parts(h)), "{h}");
+        }
+        for h in ["Bearer S3CRET", "Bearers3cret", "Bear s3cret", "Bearer"] {
+            assert!(!a.allows(&parts(h)), "{h}");
+        }
+    }
+
+    #[test]
+    fn basic_scheme_is_case_insensitive() {
+        let a = Inbound::Basic {
+            username: "u".into(),
+            password: Secret::new("p"),
+        };
+        // base64("u:p") = dTpw
+        assert!(a.allows(&parts("Basic dTpw")));
+        assert!(a.allows(&parts("BASIC dTpw")));
+        assert!(!a.allows(&parts("Bearer dTpw")));
     }
 }

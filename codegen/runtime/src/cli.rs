@@ -20,12 +20,17 @@ pub struct ClientArgs {
     /// Seconds to establish an upstream connection.
     #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
     pub connect_timeout: f64,
-    /// Seconds for a whole upstream call.
+    /// Seconds for a whole upstream call: every attempt, the waits between them, the body.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub timeout: f64,
-    /// Attempts for calls that are safe to repeat (GET, PUT, DELETE), first included.
+    /// Attempts per upstream call, first included: a GET after a connection error, 429,
+    /// 502, 503 or 504; another method only when the connection could not be made.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub attempts: u32,
+    /// Log message bodies (MCP arguments and results) at debug and trace level; without
+    /// it they are kept out of the logs, as they may hold customer data.
+    #[arg(long)]
+    pub log_bodies: bool,
 }
 
 impl ClientArgs {
@@ -76,15 +81,45 @@ pub struct ServeArgs {
     /// Keep MCP sessions (needed for server-to-client streams); stateless otherwise.
     #[arg(long)]
     pub mcp_sessions: bool,
-    /// Largest request body, in bytes.
+    /// Largest request body, in bytes; a larger one gets 413.
     #[arg(long, default_value_t = crate::rest::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
     pub body_limit: usize,
-    /// Requests handled at once per surface; more get 503.
+    /// Requests handled at once per surface (MCP: calls), counted once their body has
+    /// arrived; more get 503 with Retry-After.
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub max_concurrency: usize,
+    /// Open connections per surface (lowered to what the open-file limit allows); at the
+    /// cap, idle connections are closed to make room.
+    #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_CONNECTIONS, value_name = "N")]
+    pub max_connections: usize,
+    /// Seconds for a request's headers to arrive (from its first byte; on a new
+    /// connection, from the connection); then the connection is closed.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = seconds)]
+    pub header_timeout: f64,
+    /// Seconds for a whole request body to arrive; then 408.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = seconds)]
+    pub body_timeout: f64,
+    /// Seconds a keep-alive connection may stay open with no request in progress.
+    #[arg(long, default_value_t = 75.0, value_name = "SECONDS", value_parser = seconds)]
+    pub idle_timeout: f64,
+    /// Concurrent HTTP/2 streams per connection.
+    #[arg(long, default_value_t = 128, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams: u32,
+    /// Seconds that requests in flight get to finish after SIGTERM or Ctrl-C (idle and
+    /// slow connections are closed at once).
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = seconds)]
+    pub shutdown_timeout: f64,
     /// Threads serving requests, each with its own upstream connections (default: one per CPU).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub workers: Option<u16>,
+    /// Where the control port listens (`/health/live`, `/health/ready`, `/status`,
+    /// `/metrics`): overrides the spec's control adapter, or turns one on (off by default).
+    #[arg(long, value_name = "ADDR")]
+    pub control_addr: Option<SocketAddr>,
+    /// Seconds readiness reports down after SIGTERM before the listeners close, so that a
+    /// load balancer stops sending first (Kubernetes: a few seconds).
+    #[arg(long, default_value_t = 0.0, value_name = "SECONDS", value_parser = seconds_or_zero)]
+    pub shutdown_delay: f64,
     #[command(flatten)]
     pub client: ClientArgs,
 }
@@ -97,6 +132,14 @@ impl ServeArgs {
             listen: self.listen.clone(),
             body_limit: self.body_limit,
             max_concurrency: self.max_concurrency,
+            max_connections: self.max_connections,
+            header_timeout: Duration::from_secs_f64(self.header_timeout),
+            body_timeout: Duration::from_secs_f64(self.body_timeout),
+            idle_timeout: Duration::from_secs_f64(self.idle_timeout),
+            max_streams: self.max_streams,
+            drain: Duration::from_secs_f64(self.shutdown_timeout),
+            control_addr: self.control_addr,
+            shutdown_delay: Duration::from_secs_f64(self.shutdown_delay),
             mcp_token: self
                 .mcp_token
                 .clone()
@@ -121,6 +164,22 @@ impl ServeArgs {
             .allowed_origins
             .extend(self.allowed_origins.iter().cloned());
         o
+    }
+}
+
+/// A number of seconds: positive and finite.
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 && n < 1.0e9 => Ok(n),
+        _ => Err(format!("`{s}` is not a positive number of seconds")),
+    }
+}
+
+/// A number of seconds that may be zero (a delay that can be off).
+fn seconds_or_zero(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(0.0) => Ok(0.0),
+        _ => seconds(s),
     }
 }
 
@@ -155,20 +214,71 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the REST adapters and MCP servers of the spec.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Serve the MCP server over stdin/stdout (how desktop MCP clients launch servers).
     McpStdio(StdioArgs),
 }
 
 /// Logs to stderr (stdout stays clean for the stdio transport); `RUST_LOG` filters.
+/// Message bodies stay out of the logs (see [`init_tracing_with`]).
 pub fn init_tracing() {
+    init_tracing_with(false);
+}
+
+/// Longest log line written; the rest of a longer one (caller input, say) is cut off.
+pub const MAX_LOG_LINE: usize = 4096;
+
+/// Logs to stderr, as [`init_tracing`]. Unless `log_bodies`, the targets that log message
+/// bodies at debug or trace level (the MCP SDK logs every message, HTTP/2 its frames) are
+/// held at info and debug, whatever `RUST_LOG` asks. Every line is at most
+/// [`MAX_LOG_LINE`] bytes.
+pub fn init_tracing_with(log_bodies: bool) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
+    let bodies = match log_bodies {
+        true => Targets::new().with_default(LevelFilter::TRACE),
+        false => Targets::new()
+            .with_default(LevelFilter::TRACE)
+            .with_target("rmcp", LevelFilter::INFO)
+            .with_target("h2", LevelFilter::DEBUG),
+    };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(bodies)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(|| CappedLines(std::io::stderr()))
+                // Colour codes only for a person at a terminal, not in files or collectors.
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_target(false),
+        )
         .try_init();
+}
+
+/// A writer that cuts each log line (one `write` of the formatter) at [`MAX_LOG_LINE`].
+struct CappedLines<W>(W);
+
+impl<W: std::io::Write> std::io::Write for CappedLines<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() <= MAX_LOG_LINE {
+            self.0.write_all(buf)?;
+            return Ok(buf.len());
+        }
+        let mut cut = MAX_LOG_LINE;
+        while cut > 0 && (buf[cut] & 0xC0) == 0x80 {
+            cut -= 1;
+        }
+        self.0.write_all(&buf[..cut])?;
+        writeln!(self.0, " ... [{} more bytes not logged]", buf.len() - cut)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// The `main` of a generated service: `build` makes the surfaces from the client settings.
@@ -186,7 +296,10 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     let cli = Cli::parse_from(args);
-    init_tracing();
+    init_tracing_with(match &cli.command {
+        Command::Serve(a) => a.client.log_bodies,
+        Command::McpStdio(a) => a.client.log_bodies,
+    });
     run(
         async move {
             match cli.command {

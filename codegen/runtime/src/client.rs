@@ -73,9 +73,13 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
 }
 
-/// Retries of calls that are safe to repeat (GET, HEAD, PUT, DELETE, OPTIONS): after a
-/// connection error or a 429, 502, 503 or 504, with jittered exponential backoff, honouring
-/// `Retry-After`. Other calls (a POST that creates) are never sent twice.
+/// Retries, all within the call's one deadline ([`ClientConfig::timeout`]): a GET (HEAD,
+/// OPTIONS) after a connection error or a 429, 502, 503 or 504, with jittered exponential
+/// backoff, honouring `Retry-After` and, on a 429, `X-RateLimit-Reset`; any other method
+/// only when the request provably never reached the upstream (the connection could not be
+/// made), so that nothing the upstream received is sent twice. A name that does not
+/// resolve fails at once. A wait that would end past the deadline is not waited for: the
+/// answer goes back to the caller.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 disables retries).
@@ -84,7 +88,8 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Longest backoff between two attempts.
     pub max_delay: Duration,
-    /// Longest `Retry-After` that is waited for; a longer one is returned to the caller.
+    /// Longest `Retry-After` (or `X-RateLimit-Reset`) that is waited for; after a longer
+    /// one, the answer is returned to the caller.
     pub max_retry_after: Duration,
 }
 
@@ -138,9 +143,8 @@ fn jitter(max: u64) -> u64 {
 }
 
 /// The delay a `Retry-After` header asks for (seconds, or an HTTP date).
-fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
-    let v = resp
-        .headers()
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers
         .get(http::header::RETRY_AFTER)?
         .to_str()
         .ok()?
@@ -153,6 +157,101 @@ fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
         when.duration_since(std::time::SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
+}
+
+/// When the rate-limit window ends, from `X-RateLimit-Reset` (or `RateLimit-Reset`): the
+/// seconds until then (Lago, the IETF draft), or a Unix time (GitHub and others).
+fn rate_limit_reset(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers
+        .get("x-ratelimit-reset")
+        .or_else(|| headers.get("ratelimit-reset"))?
+        .to_str()
+        .ok()?
+        .trim();
+    let n = v
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0)?;
+    // No window is a billion seconds (31 years) long: that is a point in time.
+    if n >= 1.0e9 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs_f64();
+        return Some(Duration::from_secs_f64((n - now).max(0.0)));
+    }
+    Some(Duration::from_secs_f64(n))
+}
+
+/// The wait the upstream asks for before a retry: `Retry-After`, and on a 429 also the end
+/// of the rate-limit window, whichever is later.
+fn upstream_wait(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
+    let reset = match status {
+        StatusCode::TOO_MANY_REQUESTS => rate_limit_reset(headers),
+        _ => None,
+    };
+    match (retry_after(headers), reset) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+tokio::task_local! {
+    /// The rate-limit headers of the upstream answers of one REST request (see
+    /// [`collect_rate_limits`]).
+    static RATE_LIMITS: std::cell::RefCell<HeaderMap>;
+}
+
+/// Runs `f` (a REST request), collecting the rate-limit headers (`Retry-After`,
+/// `X-RateLimit-*`, `RateLimit-*`) of the upstream answers its calls got, to pass on to the
+/// caller; the last answer's value of each wins.
+pub(crate) async fn collect_rate_limits<F: std::future::Future>(f: F) -> (F::Output, HeaderMap) {
+    let mut scoped = std::pin::pin!(RATE_LIMITS.scope(Default::default(), f));
+    let out = scoped.as_mut().await;
+    let headers = scoped
+        .as_mut()
+        .take_value()
+        .map(std::cell::RefCell::into_inner)
+        .unwrap_or_default();
+    (out, headers)
+}
+
+/// Whether a header is about rate limits (passed on to REST callers).
+fn is_rate_limit_header(name: &HeaderName) -> bool {
+    let n = name.as_str();
+    n == "retry-after" || n.starts_with("x-ratelimit-") || n.starts_with("ratelimit")
+}
+
+/// Notes the rate-limit headers of an upstream answer, when a REST request collects them.
+fn note_rate_limits(headers: &HeaderMap) {
+    let _ = RATE_LIMITS.try_with(|collected| {
+        let mut collected = collected.borrow_mut();
+        for (name, value) in headers {
+            if is_rate_limit_header(name) {
+                collected.insert(name.clone(), value.clone());
+            }
+        }
+    });
+}
+
+/// Redirects followed at most, each to the same origin and without credentials.
+const MAX_REDIRECTS: usize = 5;
+
+/// Whether two URLs have the same origin (scheme, host, port).
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// Where one attempt goes: the call's URL, or where a redirect led.
+struct Target {
+    url: reqwest::Url,
+    method: Method,
+    /// Whether the body is sent (a 303, or a 301/302 after a POST, turns it into a GET).
+    body: bool,
+    /// Whether credentials are sent: never after a redirect.
+    credentials: bool,
 }
 
 impl Default for ClientConfig {
@@ -272,6 +371,10 @@ fn build_pool(connect_timeout: Duration) -> Result<reqwest::Client, Error> {
         .connect_timeout(connect_timeout)
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)
+        // Redirects are followed by `send` (same origin only, without credentials); a
+        // `Referer` would carry the previous URL, and with it a key placed in the query.
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
         .user_agent(concat!("naftiko-runtime/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| Error::Config(format!("HTTP client: {e}")))
@@ -437,7 +540,26 @@ impl HttpClient {
     }
 
     /// Sends the call; a non-2xx answer is [`Error::Upstream`] with its status and body.
-    pub async fn send(&self, mut req: Request) -> Result<Response, Error> {
+    pub async fn send(&self, req: Request) -> Result<Response, Error> {
+        let started = Instant::now();
+        let method = req.method.clone();
+        let result = self.exchange(req).await;
+        let status = match &result {
+            Ok(r) => Some(r.status.as_u16()),
+            Err(Error::Upstream { status, .. }) => Some(status.as_u16()),
+            Err(_) => None,
+        };
+        crate::metrics::client_call(
+            method.as_str(),
+            self.inner.base_url.host_str().unwrap_or(""),
+            status,
+            started.elapsed(),
+        );
+        result
+    }
+
+    /// [`Client::send`], before it is counted.
+    async fn exchange(&self, mut req: Request) -> Result<Response, Error> {
         let inner = &*self.inner;
         if let Some(fields) = req.fields.take() {
             let body = serde_json::to_vec(&Value::Object(fields))
@@ -469,35 +591,64 @@ impl HttpClient {
             req.headers.insert(COOKIE, v);
         }
         let started = Instant::now();
-        let repeatable = matches!(
-            req.method,
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-        );
+        // One deadline for the whole call: attempts, waits between them, redirects, body.
+        let deadline = started + inner.timeout;
+        let safe = matches!(req.method, Method::GET | Method::HEAD | Method::OPTIONS);
         let policy = &inner.retry;
         let mut attempt = 1;
+        let mut redirects = 0;
+        let mut target = Target {
+            url,
+            method: req.method.clone(),
+            body: true,
+            credentials: true,
+        };
         let mut resp = loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(self.timed_out(&req));
+            }
             // The digest exchange is rare and its future large: boxed, it does not make every
             // call's future (moved by value through axum and hyper) larger.
             let result = match inner.auth {
-                Auth::Digest { .. } => Box::pin(self.digest_attempt(&req, &url)).await,
-                _ => self.attempt(&req, &url, None).await,
+                Auth::Digest { .. } if target.credentials => {
+                    Box::pin(self.digest_attempt(&req, &target, remaining)).await
+                }
+                _ => self.attempt(&req, &target, None, remaining).await,
             };
+            if let Ok(r) = &result
+                && r.status().is_redirection()
+                && let Some(next) = self.redirect(&req, &target, r, &mut redirects)?
+            {
+                target = next;
+                continue;
+            }
+            let result = result.map_err(|e| (Failure::of(&e), self.transport_error(&req, e)));
             let wait = match &result {
-                Err(Error::Connect { .. }) => Some(policy.backoff(attempt)),
-                Ok(r) if matches!(r.status().as_u16(), 429 | 502 | 503 | 504) => {
-                    match retry_after(r) {
+                // A name that does not resolve will not resolve in 100 ms either.
+                Err((Failure::Timeout | Failure::Dns, _)) => None,
+                // Nothing was sent: any method may try again.
+                Err((Failure::NotSent, _)) => Some(policy.backoff(attempt)),
+                // The request may have reached the upstream: only a GET is tried again.
+                Err((Failure::MaybeSent, _)) => safe.then(|| policy.backoff(attempt)),
+                Ok(r) if safe && matches!(r.status().as_u16(), 429 | 502 | 503 | 504) => {
+                    match upstream_wait(r.status(), r.headers()) {
                         Some(d) if d > policy.max_retry_after => None,
                         Some(d) => Some(d),
                         None => Some(policy.backoff(attempt)),
                     }
                 }
-                _ => None,
+                Ok(_) => None,
             };
             match wait {
-                Some(d) if repeatable && attempt < policy.max_attempts => {
+                // The wait must end, and leave time for one more try, before the deadline.
+                Some(d)
+                    if attempt < policy.max_attempts
+                        && Instant::now() + d + MIN_ATTEMPT <= deadline =>
+                {
                     let why = match &result {
                         Ok(r) => r.status().to_string(),
-                        Err(e) => e.to_string(),
+                        Err((_, e)) => e.to_string(),
                     };
                     tracing::warn!(
                         operation = %self.operation(&req),
@@ -508,9 +659,10 @@ impl HttpClient {
                     tokio::time::sleep(d).await;
                     attempt += 1;
                 }
-                _ => break result?,
+                _ => break result.map_err(|(_, e)| e)?,
             }
         };
+        note_rate_limits(resp.headers());
         let status = resp.status();
         let content_type = resp.headers().get(CONTENT_TYPE).cloned();
         let body = self.read_body(&req, &mut resp).await?;
@@ -557,13 +709,74 @@ impl HttpClient {
         url
     }
 
+    /// Where a redirect answer leads, when it is followed: to the same origin only, at most
+    /// [`MAX_REDIRECTS`] times, and without credentials. A redirect to another origin is
+    /// an error (following it could hand the request, and a key in its query, to anyone).
+    fn redirect(
+        &self,
+        req: &Request,
+        target: &Target,
+        resp: &reqwest::Response,
+        redirects: &mut usize,
+    ) -> Result<Option<Target>, Error> {
+        let status = resp.status();
+        if !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+            return Ok(None);
+        }
+        let Some(next) = resp
+            .headers()
+            .get(http::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| target.url.join(l).ok())
+        else {
+            return Ok(None);
+        };
+        let invalid = |message: String| Error::InvalidResponse {
+            operation: self.operation(req),
+            message,
+        };
+        if !same_origin(&next, &target.url) {
+            return Err(invalid(format!(
+                "the upstream redirected ({status}) to another origin, {}; not followed",
+                next.origin().ascii_serialization()
+            )));
+        }
+        if *redirects >= MAX_REDIRECTS {
+            return Err(invalid(format!(
+                "more than {MAX_REDIRECTS} redirects; not followed"
+            )));
+        }
+        *redirects += 1;
+        // As browsers do: a 303, and a 301 or 302 after a POST, become a GET without body.
+        let to_get = status == StatusCode::SEE_OTHER
+            || (matches!(status.as_u16(), 301 | 302) && target.method == Method::POST);
+        tracing::debug!(
+            operation = %self.operation(req),
+            status = status.as_u16(),
+            path = %next.path(),
+            "following a redirect (without credentials)"
+        );
+        Ok(Some(Target {
+            url: next,
+            method: if to_get {
+                Method::GET
+            } else {
+                target.method.clone()
+            },
+            body: target.body && !to_get,
+            credentials: false,
+        }))
+    }
+
     /// One attempt that answers a digest challenge once.
     async fn digest_attempt(
         &self,
         req: &Request,
-        url: &reqwest::Url,
-    ) -> Result<reqwest::Response, Error> {
-        let resp = self.attempt(req, url, None).await?;
+        target: &Target,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let started = Instant::now();
+        let resp = self.attempt(req, target, None, timeout).await?;
         let Auth::Digest { username, password } = &self.inner.auth else {
             return Ok(resp);
         };
@@ -590,42 +803,64 @@ impl HttpClient {
             body,
             digest_auth::HttpMethod::from(req.method.as_str().to_owned()),
         );
+        let left = timeout.saturating_sub(started.elapsed());
         match prompt.respond(&ctx) {
-            Ok(answer) => {
-                self.attempt(req, url, Some(answer.to_header_string()))
+            Ok(answer) if !left.is_zero() => {
+                self.attempt(req, target, Some(answer.to_header_string()), left)
                     .await
             }
-            Err(_) => Ok(resp),
+            _ => Ok(resp),
         }
     }
 
     async fn attempt(
         &self,
         req: &Request,
-        url: &reqwest::Url,
+        target: &Target,
         digest: Option<String>,
-    ) -> Result<reqwest::Response, Error> {
+        timeout: Duration,
+    ) -> Result<reqwest::Response, reqwest::Error> {
         let inner = &*self.inner;
         let mut rb = self
             .pool()
-            .request(req.method.clone(), url.clone())
-            .timeout(inner.timeout);
-        if !req.headers.is_empty() {
-            rb = rb.headers(req.headers.clone());
+            .request(target.method.clone(), target.url.clone())
+            .timeout(timeout);
+        if target.credentials {
+            if !req.headers.is_empty() {
+                rb = rb.headers(req.headers.clone());
+            }
+            if let Some((name, value)) = &inner.auth_header {
+                rb = rb.header(name, value.clone());
+            }
+            if let Some(d) = digest
+                && let Ok(mut v) = HeaderValue::from_str(&d)
+            {
+                v.set_sensitive(true);
+                rb = rb.header(AUTHORIZATION, v);
+            }
+        } else {
+            // After a redirect: the call's own headers, without anything that may be a
+            // credential (cookies, authorization, and the spec's fixed headers, which
+            // can carry keys).
+            let mut headers = req.headers.clone();
+            for h in [AUTHORIZATION, COOKIE, http::header::PROXY_AUTHORIZATION] {
+                headers.remove(h);
+            }
+            for (loc, name, _) in &inner.fixed {
+                if *loc == Loc::Header {
+                    headers.remove(*name);
+                }
+            }
+            if !headers.is_empty() {
+                rb = rb.headers(headers);
+            }
         }
-        if let Some((name, value)) = &inner.auth_header {
-            rb = rb.header(name, value.clone());
-        }
-        if let Some(d) = digest {
-            let mut v = HeaderValue::from_str(&d)
-                .map_err(|_| Error::Config("invalid digest answer".into()))?;
-            v.set_sensitive(true);
-            rb = rb.header(AUTHORIZATION, v);
-        }
-        if let Some((ct, body)) = &req.body {
+        if target.body
+            && let Some((ct, body)) = &req.body
+        {
             rb = rb.header(CONTENT_TYPE, ct.clone()).body(body.clone());
         }
-        rb.send().await.map_err(|e| self.transport_error(req, e))
+        rb.send().await
     }
 
     async fn read_body(&self, req: &Request, resp: &mut reqwest::Response) -> Result<Bytes, Error> {
@@ -663,14 +898,18 @@ impl HttpClient {
         }
     }
 
-    fn transport_error(&self, req: &Request, e: reqwest::Error) -> Error {
-        let operation = self.operation(req);
-        if e.is_timeout() {
-            return Error::Timeout {
-                operation,
-                seconds: self.inner.timeout.as_secs_f64(),
-            };
+    fn timed_out(&self, req: &Request) -> Error {
+        Error::Timeout {
+            operation: self.operation(req),
+            seconds: self.inner.timeout.as_secs_f64(),
         }
+    }
+
+    fn transport_error(&self, req: &Request, e: reqwest::Error) -> Error {
+        if e.is_timeout() {
+            return self.timed_out(req);
+        }
+        let operation = self.operation(req);
         // The URL may carry an API key in its query: never print it.
         let e = e.without_url();
         let mut message = e.to_string();
@@ -680,6 +919,49 @@ impl HttpClient {
             source = s.source();
         }
         Error::Connect { operation, message }
+    }
+}
+
+/// The shortest time worth one more attempt: a wait that leaves less before the deadline
+/// is not waited for.
+const MIN_ATTEMPT: Duration = Duration::from_millis(100);
+
+/// Whether a transport error is a name that did not resolve.
+fn is_dns_error(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.to_string().starts_with("dns error") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// What a failed attempt says about the request, for the retry decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// The deadline passed.
+    Timeout,
+    /// The upstream's name did not resolve.
+    Dns,
+    /// The connection could not be made: nothing was sent.
+    NotSent,
+    /// The connection broke: the upstream may have received the request.
+    MaybeSent,
+}
+
+impl Failure {
+    fn of(e: &reqwest::Error) -> Failure {
+        if e.is_timeout() {
+            Failure::Timeout
+        } else if is_dns_error(e) {
+            Failure::Dns
+        } else if e.is_connect() {
+            Failure::NotSent
+        } else {
+            Failure::MaybeSent
+        }
     }
 }
 
@@ -1024,6 +1306,89 @@ mod tests {
             r.query("n", &3i64);
             let pairs: Vec<(String, String)> = form_urlencoded::parse(r.query.as_bytes()).into_owned().collect();
             proptest::prop_assert_eq!(pairs, vec![("q".to_owned(), value.clone()), ("n".to_owned(), "3".to_owned())]);
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn upstream_waits() {
+        let s = Duration::from_secs;
+        let too_many = StatusCode::TOO_MANY_REQUESTS;
+        // Lago: seconds until the window resets.
+        assert_eq!(
+            upstream_wait(too_many, &headers(&[("x-ratelimit-reset", "2")])),
+            Some(s(2))
+        );
+        // The later of the two.
+        assert_eq!(
+            upstream_wait(
+                too_many,
+                &headers(&[("x-ratelimit-reset", "2"), ("retry-after", "5")])
+            ),
+            Some(s(5))
+        );
+        // A Unix time: the seconds until then.
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 30;
+        let d = upstream_wait(
+            too_many,
+            &headers(&[("x-ratelimit-reset", &at.to_string())]),
+        )
+        .unwrap();
+        assert!(d > s(28) && d <= s(30), "{d:?}");
+        // On a 503 only Retry-After counts; nonsense counts for nothing.
+        let unavailable = StatusCode::SERVICE_UNAVAILABLE;
+        assert_eq!(
+            upstream_wait(unavailable, &headers(&[("x-ratelimit-reset", "2")])),
+            None
+        );
+        assert_eq!(
+            upstream_wait(too_many, &headers(&[("x-ratelimit-reset", "soon")])),
+            None
+        );
+    }
+
+    #[test]
+    fn origins_and_rate_limit_headers() {
+        let u = |s: &str| reqwest::Url::parse(s).unwrap();
+        assert!(same_origin(
+            &u("https://a.example/x"),
+            &u("https://a.example:443/y")
+        ));
+        assert!(!same_origin(
+            &u("https://a.example/x"),
+            &u("http://a.example/x")
+        ));
+        assert!(!same_origin(
+            &u("https://a.example/x"),
+            &u("https://b.example/x")
+        ));
+        assert!(!same_origin(
+            &u("http://a.example/x"),
+            &u("http://a.example:8080/x")
+        ));
+        for (name, passed) in [
+            ("retry-after", true),
+            ("x-ratelimit-remaining", true),
+            ("ratelimit-policy", true),
+            ("x-request-id", false),
+            ("set-cookie", false),
+        ] {
+            assert_eq!(
+                is_rate_limit_header(&HeaderName::from_static(name)),
+                passed,
+                "{name}"
+            );
         }
     }
 

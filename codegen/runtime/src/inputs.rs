@@ -150,6 +150,18 @@ impl Inputs {
                         ));
                     }
                 }
+                // `?id=` names the parameter but gives it no value: for a required one, that
+                // is as missing as leaving it out (it must not reach the upstream empty).
+                Some(Raw::Texts(v))
+                    if spec.required
+                        && matches!(spec.source, Source::Query(_))
+                        && v.iter().all(String::is_empty) =>
+                {
+                    errors.push(format!(
+                        "missing required {} (it is empty)",
+                        spec.source.describe(spec.name)
+                    ));
+                }
                 Some(r) => match check(spec, r) {
                     Ok(v) => inputs.values.push((spec.name, v)),
                     Err(e) => errors.push(e),
@@ -467,6 +479,46 @@ mod tests {
         let e = Inputs::from_args(SPECS, json!({"id": "x", "code": "A1"}).as_object().cloned())
             .unwrap_err();
         assert!(e.to_string().contains("pattern"));
+    }
+
+    #[test]
+    fn an_empty_required_query_value_is_missing() {
+        static QUERY: &[InputSpec] = &[
+            InputSpec {
+                name: "sub",
+                source: Source::Query("sub"),
+                ty: Ty::String,
+                required: true,
+                description: None,
+                pattern: None,
+            },
+            InputSpec {
+                name: "code",
+                source: Source::Query("code"),
+                ty: Ty::String,
+                required: false,
+                description: None,
+                pattern: None,
+            },
+        ];
+        let e = Inputs::collect(QUERY, |s| {
+            Ok(Some(Raw::Texts(vec![String::new()])).filter(|_| s.name == "sub"))
+        })
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "missing required query parameter `sub` (it is empty)"
+        );
+        // An optional one keeps its empty value; a given value is taken.
+        let mut i = Inputs::collect(QUERY, |s| {
+            Ok(Some(Raw::Texts(vec![match s.name {
+                "sub" => "s-1".to_owned(),
+                _ => String::new(),
+            }])))
+        })
+        .unwrap();
+        assert_eq!(i.take::<String>("sub").unwrap(), "s-1");
+        assert_eq!(i.take::<String>("code").unwrap(), "");
     }
 
     #[test]

@@ -282,7 +282,11 @@ impl ServerHandler for Handler {
         match self.call(&request.name, request.arguments).await {
             Some(r) => Ok(r.into()),
             None => Err(McpError::invalid_params(
-                Cow::Owned(format!("unknown tool `{}`", request.name)),
+                // Clipped: the name is the caller's and the SDK logs this error.
+                Cow::Owned(format!(
+                    "unknown tool `{}`",
+                    crate::rest::clip(&request.name)
+                )),
                 None,
             )),
         }

@@ -92,6 +92,31 @@ pub fn request(adapter: &'static str, operation: &str, status: &str, elapsed: Du
     ::metrics::histogram!(REQUEST_DURATION, &labels).record(elapsed.as_secs_f64());
 }
 
+/// Records every request of a REST router: its route (`/customers/{id} GET`, the route as
+/// matched, so path values never become label values), its status and duration. Requests
+/// that match no route are not recorded (their paths are the caller's).
+pub fn record_rest(router: axum::Router) -> axum::Router {
+    router.route_layer(axum::middleware::from_fn(
+        |req: axum::extract::Request, next: axum::middleware::Next| async move {
+            let route = req
+                .extensions()
+                .get::<axum::extract::MatchedPath>()
+                .map(|p| format!("{} {}", p.as_str(), req.method()));
+            let started = std::time::Instant::now();
+            let response = next.run(req).await;
+            if let Some(route) = route {
+                let status = response.status();
+                request("rest", &route, status.as_str(), started.elapsed());
+                if status.is_server_error() || status.is_client_error() {
+                    let kind = status.canonical_reason().unwrap_or("error");
+                    request_error("rest", &route, kind);
+                }
+            }
+            response
+        },
+    ))
+}
+
 /// One inbound request that failed; `error` names the kind (`handled_error` for a tool
 /// result with `isError`, else the error's kind).
 pub fn request_error(adapter: &'static str, operation: &str, error: &str) {

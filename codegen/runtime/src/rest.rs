@@ -177,13 +177,48 @@ pub fn error_response(e: Error) -> HttpResponse {
             content_type,
             body,
             ..
-        } => {
+        } if is_json(content_type.as_ref(), &body) => {
             let mut r = HttpResponse::new(Body::from(body));
             *r.status_mut() = status;
             if let Some(ct) = content_type {
                 r.headers_mut().insert(CONTENT_TYPE, ct);
             }
             r
+        }
+        // Not JSON (an HTML error page, plain text, nothing): wrapped, status kept, so
+        // that every error body a caller gets is JSON.
+        Error::Upstream {
+            status,
+            content_type,
+            body,
+            ..
+        } => {
+            let mut v = serde_json::json!({
+                "status": status.as_u16(),
+                "error": status.canonical_reason().unwrap_or("Error"),
+                "message": if body.is_empty() {
+                    format!("the upstream answered {status} with no body")
+                } else {
+                    format!("the upstream answered {status} with a body that is not JSON")
+                },
+            });
+            if !body.is_empty() {
+                const MAX: usize = 64 * 1024;
+                let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]);
+                v["upstream_body"] = Value::String(text.into_owned());
+                if body.len() > MAX {
+                    v["upstream_body_truncated"] = Value::Bool(true);
+                }
+                if let Some(ct) = content_type.as_ref().and_then(|c| c.to_str().ok()) {
+                    v["upstream_content_type"] = Value::String(ct.to_owned());
+                }
+            }
+            (
+                status,
+                [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                v.to_string(),
+            )
+                .into_response()
         }
         e => {
             let status = e.status();
@@ -193,6 +228,15 @@ pub fn error_response(e: Error) -> HttpResponse {
             error_body(status, &e.to_string())
         }
     }
+}
+
+/// Whether an upstream body is JSON: a JSON media type (or none) and a body that parses.
+fn is_json(content_type: Option<&HeaderValue>, body: &[u8]) -> bool {
+    content_type
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.contains("json"))
+        && !body.is_empty()
+        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
 }
 
 /// The caller's response for a flow's result: an upstream answer passed through (JSON
@@ -265,7 +309,7 @@ pub fn with_fallbacks(router: axum::Router) -> axum::Router {
 }
 
 /// At most 200 characters of caller input, for messages.
-fn clip(s: &str) -> String {
+pub(crate) fn clip(s: &str) -> String {
     if s.chars().count() > 200 {
         format!("{}...", s.chars().take(200).collect::<String>())
     } else {

@@ -228,3 +228,74 @@ impl Service {
         service
     }
 }
+
+/// Requests over HTTP/2 (prior knowledge, as `h2c`) whose bodies never arrive: a client
+/// that opens streams and stalls them. Dropping it closes the connection.
+pub struct StalledStreams {
+    /// One per stream: its answer (status), once the server gives one.
+    pub answers: Vec<tokio::task::JoinHandle<Option<u16>>>,
+    _connection: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for StalledStreams {
+    fn drop(&mut self) {
+        self._connection.abort();
+        for a in &self.answers {
+            a.abort();
+        }
+    }
+}
+
+/// A request body that never sends a byte.
+struct Stalled;
+
+impl http_body::Body for Stalled {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+impl StalledStreams {
+    /// Opens one HTTP/2 connection to `addr` and `streams` POSTs to `path` on it, each
+    /// with a JSON body that never arrives.
+    pub async fn open(
+        addr: std::net::SocketAddr,
+        path: &str,
+        streams: usize,
+    ) -> std::io::Result<Self> {
+        let tcp = tokio::net::TcpStream::connect(addr).await?;
+        let (sender, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(tcp),
+        )
+        .await
+        .map_err(std::io::Error::other)?;
+        let connection = tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let mut answers = Vec::with_capacity(streams);
+        for _ in 0..streams {
+            let mut sender = sender.clone();
+            let req = http::Request::post(format!("http://{addr}{path}"))
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .body(Stalled)
+                .map_err(std::io::Error::other)?;
+            answers.push(tokio::spawn(async move {
+                sender.ready().await.ok()?;
+                let r = sender.send_request(req).await.ok()?;
+                Some(r.status().as_u16())
+            }));
+        }
+        Ok(StalledStreams {
+            answers,
+            _connection: connection,
+        })
+    }
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# A/B of two lago-customers binaries (a change's cost): REST GET /v1/customers and MCP
+# tools/call (get one customer) through each, against the same local stub of Lago's full
+# example bodies, runs interleaved A, B, A, B... so that a busy machine hurts both alike.
+# usage: bench/ab.sh A_BIN B_BIN [seconds per run, default 10]   (prints a Markdown table)
+#   REPS=5 runs per binary and surface (median by requests/s), CONNS=64 connections.
+#   A_ARGS / B_ARGS: extra `serve` arguments of each (e.g. B_ARGS="--control-addr 127.0.0.1:0").
+#   CARGO_TARGET_DIR (default <repo>/target): where bench-lago-stub is built.
+# Any failed request fails the run (exit 1), after the table is printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+. bench/lib.sh
+a_bin=$(realpath "$1") b_bin=$(realpath "$2")
+secs=${3:-10}
+conns=${CONNS:-64}
+reps=${REPS:-5}
+target=${CARGO_TARGET_DIR:-$root/target}
+case $target in /*) ;; *) target=$root/$target ;; esac
+export CARGO_TARGET_DIR=$target
+out=$target/bench-ab
+mkdir -p "$out"
+shared=${NAFTIKO_SHARED:-$root/../shared}
+examples=$shared/lago/examples
+[ -f "$examples/customer.response.json" ] || { echo "error: no Lago examples in $examples (set NAFTIKO_SHARED)" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "error: wrk is needed (apt-get install wrk)" >&2; exit 2; }
+(cd bench/minproxy && cargo build -q --release --bin bench-lago-stub)
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+wait_port() { for _ in $(seq 1 3000); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; echo "port $1 never opened" >&2; return 1; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+STUB=4110
+"$target/release/bench-lago-stub" "127.0.0.1:$STUB" "$examples" & pids+=($!)
+wait_port $STUB
+base=http://127.0.0.1:$STUB/api/v1
+id=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['customer']['external_id'])" "$examples/customer.response.json")
+
+declare -A pid rest mcp
+# shellcheck disable=SC2086
+start() { # KEY BIN REST_PORT MCP_PORT ARGS
+  env LAGO_API_KEY=bench RUST_LOG=error "$2" serve --base-url "$base" \
+    --rest-addr "127.0.0.1:$3" --mcp-addr "127.0.0.1:$4" $5 > "$out/$1.log" 2>&1 & pids+=($!)
+  pid[$1]=$!; rest[$1]=http://127.0.0.1:$3/v1/customers; mcp[$1]=http://127.0.0.1:$4/mcp
+  wait_port "$3"; wait_port "$4"
+}
+start a "$a_bin" 4210 4310 "${A_ARGS:-}"
+start b "$b_bin" 4220 4320 "${B_ARGS:-}"
+sleep 1
+
+failed=0
+# load KEY WHAT URL [wrk args] -> "rps p50 p99 failed cpu_us_per_request"
+load() {
+  local key=$1 what=$2 url=$3; shift 3
+  local log=$out/wrk-$key-$what-$RANDOM.log before after
+  before=$(ticks "${pid[$key]}")
+  wrk -t2 -c"$conns" -d"${secs}s" --timeout 10s --latency "$url" "$@" > "$log"
+  after=$(ticks "${pid[$key]}")
+  check_run "$key $what" "$log" || failed=$((failed + 1))
+  read -r rps p50 p99 bad _ < <(wrk_summary "$log")
+  awk -v ticks=$((after - before)) -v hz="$hz" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v bad="$bad" '
+    /requests in/ {n=$1}
+    END { printf "%s %s %s %d %.1f\n", rps, p50, p99, bad, (n > 0 ? ticks / hz * 1e6 / n : 0) }' "$log"
+}
+median() { sort -n "$1" | awk '{l[NR]=$0} END {print l[int((NR + 1) / 2)]}'; }
+
+rm -f "$out"/*.txt
+echo "== $reps interleaved runs of ${secs}s per binary and surface, $conns connections" >&2
+for _ in $(seq 1 "$reps"); do
+  for key in a b; do
+    load $key rest "${rest[$key]}" >> "$out/$key-rest.txt"
+    load $key mcp "${mcp[$key]}" -s bench/mcp_call.lua -- lago-retrieve-customer \
+      "{\"external_id\":\"$id\"}" lago_id "" >> "$out/$key-mcp.txt"
+  done
+done
+
+row() { # LABEL FILE
+  local rps p50 p99 bad cpu all
+  read -r rps p50 p99 bad cpu < <(median "$2")
+  all=$(awk '{printf "%s%s", sep, $1; sep=", "}' "$2")
+  echo "| $1 | $rps | $p50 | $p99 | $cpu | $bad | $all |"
+}
+cat <<MD
+| Binary, surface | req/s (median) | p50 ms | p99 ms | CPU µs/req | failed | every run, req/s |
+|---|---|---|---|---|---|---|
+$(row "A \`$(basename "$a_bin")\` ${A_ARGS:-}, REST" "$out/a-rest.txt")
+$(row "B \`$(basename "$b_bin")\` ${B_ARGS:-}, REST" "$out/b-rest.txt")
+$(row "A \`$(basename "$a_bin")\` ${A_ARGS:-}, MCP get" "$out/a-mcp.txt")
+$(row "B \`$(basename "$b_bin")\` ${B_ARGS:-}, MCP get" "$out/b-mcp.txt")
+MD
+[ "$failed" -eq 0 ] || { echo "FAILED: $failed runs had failed requests" >&2; exit 1; }

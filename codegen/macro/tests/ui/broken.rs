@@ -1,3 +1,0 @@
-naftiko_codegen_macro::capability!("broken.yaml");
-
-fn main() {}
