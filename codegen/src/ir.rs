@@ -444,6 +444,9 @@ pub enum Source {
     Body,
     /// A value inside the JSON request body (JSONPath segments).
     BodyPath(Vec<JsonSeg>),
+    /// A body input declared without `value`: the body's field of that name; when the body
+    /// has none, the whole body if it is of the input's type (the engine's rule).
+    BodyField(String),
     /// An MCP tool argument, or an input handed to a function by its caller.
     Arg(String),
     /// A constant (`value:` of a REST input).

@@ -36,6 +36,19 @@ impl Ty {
             Ty::Any => "a value",
         }
     }
+
+    /// Whether a JSON value is of this type as it stands (no conversion from text).
+    pub fn accepts(self, v: &Value) -> bool {
+        match self {
+            Ty::String => v.is_string(),
+            Ty::Integer => v.is_i64() || v.is_u64(),
+            Ty::Number => v.is_number(),
+            Ty::Boolean => v.is_boolean(),
+            Ty::Array => v.is_array(),
+            Ty::Object => v.is_object(),
+            Ty::Any => true,
+        }
+    }
 }
 
 /// Where an exposed input is read from.
@@ -50,6 +63,10 @@ pub enum Source {
     Body,
     /// A value inside the JSON request body.
     BodyPath(&'static [Seg]),
+    /// A body input declared without `value`: the body's field of that name; when the body
+    /// has none, the whole body if it is of the input's type (the reference engine's rule,
+    /// so `{name: payload, in: body}` can take a body sent as is).
+    BodyField(&'static str),
     /// An MCP tool argument, or an input handed to a function by its caller.
     Arg(&'static str),
     /// A constant declared in the spec (`value:` of a REST input).
@@ -65,7 +82,7 @@ impl Source {
             Source::Header(n) => format!("header `{n}`"),
             Source::Cookie(n) => format!("cookie `{n}`"),
             Source::Body => "request body".into(),
-            Source::BodyPath(_) => format!("body field `{name}`"),
+            Source::BodyPath(_) | Source::BodyField(_) => format!("body field `{name}`"),
             Source::Arg(n) => format!("argument `{n}`"),
             Source::Const(_) => format!("constant `{name}`"),
         }

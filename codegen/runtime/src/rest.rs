@@ -68,9 +68,12 @@ impl<S: Send + Sync> FromRequest<S> for RestRequest {
 impl RestRequest {
     /// Reads and checks the inputs `specs` declares.
     pub fn inputs(self, specs: &'static [InputSpec]) -> Result<Inputs, Error> {
-        let needs_body = specs
-            .iter()
-            .any(|s| matches!(s.source, Source::Body | Source::BodyPath(_)));
+        let needs_body = specs.iter().any(|s| {
+            matches!(
+                s.source,
+                Source::Body | Source::BodyPath(_) | Source::BodyField(_)
+            )
+        });
         let body = if needs_body { self.json_body()? } else { None };
         // Decoded only for routes that read the query (most of a request's cost is elsewhere,
         // but this one is per request and often unneeded).
@@ -108,6 +111,15 @@ impl RestRequest {
                 Source::Cookie(n) => self.cookie(n).map(Raw::Text),
                 Source::Body => body.clone().map(Raw::Json),
                 Source::BodyPath(p) => body.as_ref().map(|b| Raw::Json(crate::shape::select(b, p))),
+                Source::BodyField(n) => body.as_ref().map(|b| {
+                    Raw::Json(match b.get(n) {
+                        Some(v) => v.clone(),
+                        // No such field: the whole body, when it is what the input takes (a
+                        // missing `email` stays missing rather than "must be a string").
+                        None if spec.ty.accepts(b) => b.clone(),
+                        None => Value::Null,
+                    })
+                }),
                 Source::Arg(n) => self
                     .path
                     .iter()

@@ -18,7 +18,7 @@ pub(crate) fn input_doc(i: &Input) -> String {
         Source::Header(n) => format!("header {}", code(n)),
         Source::Cookie(n) => format!("cookie {}", code(n)),
         Source::Body => "the JSON body".into(),
-        Source::BodyPath(_) => "a field of the JSON body".into(),
+        Source::BodyPath(_) | Source::BodyField(_) => "a field of the JSON body".into(),
         Source::Arg(_) => "argument".into(),
         Source::Const(v) => format!("the constant {}", code(v)),
     };

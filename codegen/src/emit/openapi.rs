@@ -375,10 +375,11 @@ fn request_body(inputs: &[Input]) -> Option<Value> {
         Source::BodyPath(p) => p.is_empty(),
         _ => false,
     });
-    let fields: Vec<(&[JsonSeg], &Input)> = inputs
+    let fields: Vec<(Vec<JsonSeg>, &Input)> = inputs
         .iter()
         .filter_map(|i| match &i.source {
-            Source::BodyPath(p) if !p.is_empty() => Some((p.as_slice(), i)),
+            Source::BodyPath(p) if !p.is_empty() => Some((p.clone(), i)),
+            Source::BodyField(n) => Some((vec![JsonSeg::Key(n.clone())], i)),
             _ => None,
         })
         .collect();

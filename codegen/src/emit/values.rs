@@ -134,6 +134,7 @@ pub(crate) fn inputs_table(inputs: &[Input]) -> TokenStream {
                 let p = json_path(p);
                 quote!(naftiko_runtime::Source::BodyPath(#p))
             }
+            Source::BodyField(n) => quote!(naftiko_runtime::Source::BodyField(#n)),
             Source::Arg(n) => quote!(naftiko_runtime::Source::Arg(#n)),
             Source::Const(v) => quote!(naftiko_runtime::Source::Const(#v)),
         };

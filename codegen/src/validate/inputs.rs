@@ -196,7 +196,7 @@ impl Checker<'_> {
                         return None;
                     }
                 },
-                None => Source::BodyPath(vec![JsonSeg::Key(name.to_owned())]),
+                None => Source::BodyField(name.to_owned()),
             },
         };
         let required = matches!(source, Source::Path(_)) || p.required.unwrap_or(false);
