@@ -24,6 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve REST (default 127.0.0.1:8080) and MCP Streamable HTTP (127.0.0.1:9090/mcp).
+    #[command(after_help = ENVIRONMENT)]
     Serve {
         #[command(flatten)]
         args: Box<ServeArgs>,
@@ -32,6 +33,7 @@ enum Command {
         sandbox: bool,
     },
     /// Serve the MCP tools over stdin/stdout (how desktop MCP clients launch servers).
+    #[command(after_help = ENVIRONMENT)]
     McpStdio {
         #[command(flatten)]
         args: StdioArgs,
@@ -40,6 +42,14 @@ enum Command {
         sandbox: bool,
     },
 }
+
+/// What `--help` says of the environment.
+const ENVIRONMENT: &str = "Environment:\n  \
+    LAGO_API_KEY   Lago API key (required unless --sandbox); never logged\n  \
+    LAGO_API_URL   Lago server, e.g. https://api.eu.getlago.com/api/v1 (default \
+    https://api.getlago.com/api/v1); a URL without a path, as self-hosted Lago's .env \
+    writes it, gets /api/v1 appended; --base-url wins over it\n  \
+    RUST_LOG       log filter (default info)";
 
 /// The Lago clients: `LAGO_API_KEY` is the token; `--base-url` or `LAGO_API_URL` the server.
 async fn clients(args: &ClientArgs, sandbox: bool) -> Result<Clients, Error> {
@@ -57,9 +67,22 @@ async fn clients(args: &ClientArgs, sandbox: bool) -> Result<Clients, Error> {
         && let Ok(url) = std::env::var("LAGO_API_URL")
         && !url.is_empty()
     {
-        config = config.base_url(url);
+        config = config.base_url(lago_api_url(&url));
     }
     Clients::with_config(|_| config.clone())
+}
+
+/// `LAGO_API_URL` as Lago's own setup means it: a self-hosted Lago's `.env` names the host
+/// (`http://localhost:3000`) and Lago's clients append `/api/v1`, so a URL without a path
+/// gets it too; a URL with a path is taken as it is.
+fn lago_api_url(url: &str) -> String {
+    let trimmed = url.trim_end_matches('/');
+    let after_scheme = trimmed.split_once("://").map_or(trimmed, |(_, rest)| rest);
+    if after_scheme.contains('/') {
+        trimmed.to_owned()
+    } else {
+        format!("{trimmed}/api/v1")
+    }
 }
 
 /// The one-line explanation of a failure, with what to do.
@@ -93,4 +116,29 @@ fn main() -> ExitCode {
         },
         explain_lago,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lago_api_url;
+
+    #[test]
+    fn a_host_gets_the_api_path_as_lagos_clients_add_it() {
+        assert_eq!(
+            lago_api_url("http://localhost:3000"),
+            "http://localhost:3000/api/v1"
+        );
+        assert_eq!(
+            lago_api_url("http://localhost:3000/"),
+            "http://localhost:3000/api/v1"
+        );
+        assert_eq!(
+            lago_api_url("https://api.eu.getlago.com/api/v1"),
+            "https://api.eu.getlago.com/api/v1"
+        );
+        assert_eq!(
+            lago_api_url("https://lago.example.com/billing/api/v1/"),
+            "https://lago.example.com/billing/api/v1"
+        );
+    }
 }

@@ -165,7 +165,13 @@ async fn bind(
         let at = addr
             .map(|a| a.to_string())
             .unwrap_or_else(|| format!("{}:{port}", host.unwrap_or("127.0.0.1")));
-        Error::Config(format!("cannot listen on {at} for {what}: {e}"))
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            " (another process listens there: stop it, or choose another address with \
+             --rest-addr, --mcp-addr, --control-addr or --listen NAMESPACE=ADDR)"
+        } else {
+            ""
+        };
+        Error::Config(format!("cannot listen on {at} for {what}: {e}{hint}"))
     })
 }
 
