@@ -750,6 +750,8 @@ pub struct RestServer {
     pub port: u16,
     pub auth: Option<InboundAuth>,
     pub routes: Vec<Route>,
+    /// Pass-through routes (`forward`): what no route's method takes goes to an upstream.
+    pub forwards: Vec<Forward>,
 }
 
 impl RestServer {
@@ -772,6 +774,27 @@ pub struct Route {
     pub label: Option<String>,
     pub description: Option<String>,
     pub flow: Flow,
+}
+
+/// A pass-through route (`forward`): the requests no operation of its resource takes are
+/// relayed to a consumed API as they are (method, path tail, query, body, trusted headers)
+/// and its answer relayed back (status, body and its media type).
+#[derive(Debug)]
+pub struct Forward {
+    /// The Rust handler name (`forward_notion`).
+    pub handler: String,
+    /// The route as axum writes it; a `path` variable is the multi-segment tail
+    /// (`/notion/{*path}`).
+    pub path: String,
+    /// Path segments of the route before its `{*path}` tail; `None` when it has none (every
+    /// request then goes to the base URI itself).
+    pub tail_after: Option<usize>,
+    /// Index into [`Capability::clients`]: the consumed API requests go to.
+    pub client: usize,
+    /// The inbound headers copied to the upstream (matched without regard to case).
+    pub trusted_headers: Vec<String>,
+    pub label: Option<String>,
+    pub description: Option<String>,
 }
 
 #[derive(Debug)]

@@ -909,17 +909,207 @@ impl HttpClient {
         if e.is_timeout() {
             return self.timed_out(req);
         }
-        let operation = self.operation(req);
-        // The URL may carry an API key in its query: never print it.
-        let e = e.without_url();
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            let _ = write!(message, ": {s}");
-            source = s.source();
-        }
-        Error::Connect { operation, message }
+        connect_error(self.operation(req), e)
     }
+
+    /// A pass-through call (`forward`, see [`crate::forward`]): `method` to the base URL
+    /// with `tail` (percent-encoded, `/`-separated) appended and the caller's raw `query`
+    /// kept, carrying `headers` (the caller's trusted ones) and `body`, streamed.
+    ///
+    /// On top of them go the spec's fixed parameters (consumes-level `inputParameters`,
+    /// rendered from `binds` when the client was built) and its authentication, through the
+    /// same code as every call, so the credential is never printed. A client without
+    /// authentication passes on `caller_auth`, the caller's `Authorization` (as the
+    /// engine does). Digest authentication answers the upstream's challenge for a request
+    /// without a body only (a streamed body cannot be sent twice).
+    ///
+    /// No retries and no redirects followed (the answer is relayed as it is); the client's
+    /// timeout bounds the wait for the answer's head, not the streaming of the bodies.
+    /// The call is counted in the client metrics like any other.
+    pub(crate) async fn forward_send(
+        &self,
+        method: Method,
+        tail: &str,
+        query: Option<&str>,
+        mut headers: HeaderMap,
+        caller_auth: Option<HeaderValue>,
+        body: Option<reqwest::Body>,
+    ) -> Result<reqwest::Response, Error> {
+        let inner = &*self.inner;
+        let operation = || format!("{}.forward", inner.namespace);
+        let mut url = inner.base_url.clone();
+        let mut path = url.path().trim_end_matches('/').to_owned();
+        if !tail.is_empty() {
+            path.push('/');
+            path.push_str(tail);
+        }
+        url.set_path(&path);
+        let mut q = query.unwrap_or("").to_owned();
+        let mut cookies = String::new();
+        for (loc, name, value) in &inner.fixed {
+            match loc {
+                Loc::Query => push_pair(&mut q, name, value),
+                Loc::Header => {
+                    let n = HeaderName::from_bytes(name.as_bytes())
+                        .map_err(|_| Error::Config(format!("invalid header name `{name}`")))?;
+                    let v = HeaderValue::from_str(value).map_err(|_| {
+                        Error::Config(format!(
+                            "header `{name}` holds characters not allowed in a header"
+                        ))
+                    })?;
+                    headers.insert(n, v);
+                }
+                Loc::Cookie => {
+                    if !cookies.is_empty() {
+                        cookies.push_str("; ");
+                    }
+                    let _ = write!(
+                        cookies,
+                        "{}={}",
+                        utf8_percent_encode(name, SEGMENT),
+                        utf8_percent_encode(value, SEGMENT)
+                    );
+                }
+            }
+        }
+        if !cookies.is_empty() {
+            let all = match headers.get(COOKIE).and_then(|c| c.to_str().ok()) {
+                Some(theirs) => format!("{theirs}; {cookies}"),
+                None => cookies,
+            };
+            let v =
+                HeaderValue::from_str(&all).map_err(|_| Error::invalid("invalid cookie value"))?;
+            headers.insert(COOKIE, v);
+        }
+        match &inner.auth {
+            // The caller's own credential, unless a trusted or fixed header already set one.
+            Auth::None => {
+                if let Some(mut a) = caller_auth
+                    && !headers.contains_key(AUTHORIZATION)
+                {
+                    a.set_sensitive(true);
+                    headers.insert(AUTHORIZATION, a);
+                }
+            }
+            Auth::ApiKey {
+                name,
+                value,
+                in_query: true,
+            } => push_pair(&mut q, name, value.expose()),
+            _ => {}
+        }
+        if let Some((name, value)) = &inner.auth_header {
+            headers.insert(name.clone(), value.clone());
+        }
+        if !q.is_empty() {
+            url.set_query(Some(&q));
+        }
+        let bodiless = body.is_none();
+        let send = |headers: HeaderMap, body: Option<reqwest::Body>| {
+            let mut rb = self
+                .pool()
+                .request(method.clone(), url.clone())
+                .headers(headers);
+            if let Some(b) = body {
+                rb = rb.body(b);
+            }
+            rb.send()
+        };
+        let started = Instant::now();
+        let deadline = started + inner.timeout;
+        let timed_out = || Error::Timeout {
+            operation: operation(),
+            seconds: inner.timeout.as_secs_f64(),
+        };
+        let failed = |e: reqwest::Error| {
+            if e.is_timeout() {
+                timed_out()
+            } else {
+                connect_error(operation(), e)
+            }
+        };
+        let result =
+            match tokio::time::timeout_at(deadline.into(), send(headers.clone(), body)).await {
+                Err(_) => Err(timed_out()),
+                Ok(r) => r.map_err(failed),
+            };
+        let result = match (result, &inner.auth) {
+            (Ok(r), Auth::Digest { username, password })
+                if bodiless && r.status() == StatusCode::UNAUTHORIZED =>
+            {
+                let challenge = r
+                    .headers()
+                    .get(WWW_AUTHENTICATE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|c| digest_auth::parse(c).ok());
+                let uri = match url.query() {
+                    Some(q) => format!("{}?{q}", url.path()),
+                    None => url.path().to_owned(),
+                };
+                let ctx = digest_auth::AuthContext::new_with_method(
+                    username.as_str(),
+                    password.expose(),
+                    uri,
+                    None::<Vec<u8>>,
+                    digest_auth::HttpMethod::from(method.as_str().to_owned()),
+                );
+                match challenge.and_then(|mut c| c.respond(&ctx).ok()) {
+                    Some(answer) => match HeaderValue::from_str(&answer.to_header_string()) {
+                        Ok(mut v) => {
+                            v.set_sensitive(true);
+                            headers.insert(AUTHORIZATION, v);
+                            match tokio::time::timeout_at(deadline.into(), send(headers, None))
+                                .await
+                            {
+                                Err(_) => Err(timed_out()),
+                                Ok(r) => r.map_err(failed),
+                            }
+                        }
+                        Err(_) => Ok(r),
+                    },
+                    None => Ok(r),
+                }
+            }
+            (result, _) => result,
+        };
+        crate::metrics::client_call(
+            method.as_str(),
+            inner.base_url.host_str().unwrap_or(""),
+            result.as_ref().ok().map(|r| r.status().as_u16()),
+            started.elapsed(),
+        );
+        // The path only: the query may carry an API key. (A failure is logged with the
+        // caller's 502 or 504.)
+        if let Ok(r) = &result {
+            tracing::debug!(
+                operation = %operation(),
+                method = %method,
+                path = %url.path(),
+                status = r.status().as_u16(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "forwarded call"
+            );
+        }
+        result
+    }
+
+    /// How long a call may take (for a forwarded one: until the answer's head).
+    pub(crate) fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+}
+
+/// A transport error as [`Error::Connect`], with its causes and without its URL.
+fn connect_error(operation: String, e: reqwest::Error) -> Error {
+    // The URL may carry an API key in its query: never print it.
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let _ = write!(message, ": {s}");
+        source = s.source();
+    }
+    Error::Connect { operation, message }
 }
 
 /// The shortest time worth one more attempt: a wait that leaves less before the deadline

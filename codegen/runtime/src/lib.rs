@@ -4,7 +4,7 @@
 //! client methods and its orchestrations as plain async functions, and this crate does the
 //! rest: HTTP calls ([`client`]), upstream formats ([`formats`]), variables of `binds`
 //! ([`binds`]), input checking ([`Inputs`]), output mapping ([`Shape`]), step helpers
-//! ([`steps`]), mock values ([`mock`]), the REST glue ([`rest`], [`openapi`]), the MCP server on the
+//! ([`steps`]), mock values ([`mock`]), the REST glue ([`rest`], [`openapi`], pass-through routes in [`forward`]), the MCP server on the
 //! official SDK ([`mcp`]), skill catalogues ([`skill`]), script steps and their governance
 //! (`script`, with the `script` feature), inbound authentication ([`auth`]), the control
 //! port ([`control`], [`metrics`]) and serving ([`serve`], [`cli`]).
@@ -18,6 +18,7 @@ pub mod env;
 mod error;
 pub mod folder;
 pub mod formats;
+pub mod forward;
 mod inputs;
 pub mod mcp;
 pub mod metrics;

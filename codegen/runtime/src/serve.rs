@@ -24,6 +24,9 @@ pub struct RestSurface {
     pub port: u16,
     pub address: Option<&'static str>,
     pub routes: usize,
+    /// Its pass-through routes (`forward`), whose request bodies are streamed rather than
+    /// read before the router runs.
+    pub streamed: &'static [crate::forward::Passthrough],
     pub router: Box<dyn FnOnce() -> Result<axum::Router, Error> + Send>,
 }
 
@@ -354,7 +357,8 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
             format!("REST `{}`", r.namespace),
             app,
             Limits::new(options, max_connections, cancel.clone()),
-        );
+        )
+        .streaming(r.streamed);
         listeners.push((listener, endpoint));
     }
     for m in surfaces.mcp {
@@ -620,6 +624,8 @@ pub(crate) struct Endpoint {
     pub(crate) name: String,
     app: axum::Router,
     pub(crate) limits: Limits,
+    /// Pass-through routes: their request bodies are streamed, not read first.
+    streamed: &'static [crate::forward::Passthrough],
 }
 
 /// Why a request body was not read.
@@ -637,7 +643,19 @@ impl Endpoint {
             name,
             app,
             limits,
+            streamed: &[],
         })
+    }
+
+    /// The same endpoint, with the pass-through routes whose bodies it streams.
+    fn streaming(self: Arc<Self>, streamed: &'static [crate::forward::Passthrough]) -> Arc<Self> {
+        match Arc::try_unwrap(self) {
+            Ok(mut e) => {
+                e.streamed = streamed;
+                Arc::new(e)
+            }
+            Err(shared) => shared,
+        }
     }
 
     /// Handles one request: its whole body is read first (bounded in size and time), then
@@ -657,20 +675,42 @@ impl Endpoint {
                 None,
             );
         }
-        let bytes = match read_body(body, &self.limits, shutdown).await {
-            Ok(b) => b,
-            Err(problem) => return self.refuse_body(problem),
+        let streamed = self.kind == Kind::Rest
+            && self
+                .streamed
+                .iter()
+                .any(|s| s.takes(&parts.method, parts.uri.path()));
+        let (req, permit) = if streamed {
+            // A pass-through (`forward`): the body goes upstream as it arrives, never held
+            // whole, so neither the body limit nor waiting for it applies; the request
+            // takes its place at once, and a body that stops arriving for `body_timeout`
+            // fails the call.
+            let permit = match self.limits.calls.try_acquire() {
+                Ok(p) => p,
+                Err(_) => return self.busy(&[]),
+            };
+            let body = crate::forward::Idle::new(body, self.limits.body_timeout, "caller");
+            let req = http::Request::from_parts(parts, axum::body::Body::new(body));
+            (req, Some(permit))
+        } else {
+            let bytes = match read_body(body, &self.limits, shutdown).await {
+                Ok(b) => b,
+                Err(problem) => return self.refuse_body(problem),
+            };
+            // MCP: calls (POST) count; a session's event stream (GET) or its end (DELETE) do not.
+            let counted = self.kind == Kind::Rest || parts.method == http::Method::POST;
+            let permit = match counted {
+                true => match self.limits.calls.try_acquire() {
+                    Ok(p) => Some(p),
+                    Err(_) => return self.busy(&bytes),
+                },
+                false => None,
+            };
+            (
+                http::Request::from_parts(parts, axum::body::Body::from(bytes)),
+                permit,
+            )
         };
-        // MCP: calls (POST) count; a session's event stream (GET) or its end (DELETE) do not.
-        let counted = self.kind == Kind::Rest || parts.method == http::Method::POST;
-        let permit = match counted {
-            true => match self.limits.calls.try_acquire() {
-                Ok(p) => Some(p),
-                Err(_) => return self.busy(&bytes),
-            },
-            false => None,
-        };
-        let req = http::Request::from_parts(parts, axum::body::Body::from(bytes));
         let mut app = self.app.clone();
         let mut response = match self.kind {
             Kind::Rest => {

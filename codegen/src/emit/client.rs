@@ -14,7 +14,7 @@ use crate::ir::{
 /// thousands of operations is formatted a block at a time.
 const PER_CHUNK: usize = 64;
 
-pub(super) fn module(c: &Client) -> Chunk<'_> {
+pub(super) fn module(c: &Client, forwarded: bool) -> Chunk<'_> {
     let m = format_ident!("{}", c.module);
     let base = c.base_uri_text();
     let base = &base;
@@ -96,6 +96,10 @@ pub(super) fn module(c: &Client) -> Chunk<'_> {
         "Creates the client with `config` (base URL, timeouts, variables).{auth_doc}\n\nVariables are taken from [`ClientConfig::with_var`](naftiko_runtime::client::ClientConfig::with_var) overrides, else from where the spec's `binds` say (an environment variable, or a key of a file read at start-up); a missing one is an error."
     ));
     let head = quote!(#module_doc pub mod #m);
+    let accessor = match forwarded {
+        true => super::forward::client_accessor(),
+        false => quote!(),
+    };
     let main = quote! {
             /// The base URI declared in the spec; [`ClientConfig::base_url`](naftiko_runtime::client::ClientConfig::base_url) overrides it.
             pub const BASE_URI: &str = #base;
@@ -128,6 +132,7 @@ pub(super) fn module(c: &Client) -> Chunk<'_> {
                 pub fn base_url(&self) -> &str {
                     self.http.base_url()
                 }
+                #accessor
                 #(#methods)*
             }
     };

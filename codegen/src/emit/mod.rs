@@ -9,6 +9,7 @@ mod aggregates;
 mod client;
 mod control;
 mod flows;
+mod forward;
 mod mcp;
 mod openapi;
 mod rest;
@@ -30,7 +31,14 @@ pub fn openapi(cap: &Capability, r: &crate::ir::RestServer) -> serde_json::Value
 /// The whole generated file for `cap`, as chunks formatted one at a time ([`render`]).
 pub fn capability(cap: &Capability) -> Vec<Chunk<'_>> {
     let mut chunks = vec![Chunk::items(move || header_items(cap))];
-    chunks.extend(cap.clients.iter().map(client::module));
+    chunks.extend(cap.clients.iter().enumerate().map(|(i, c)| {
+        let forwarded = cap
+            .rest
+            .iter()
+            .flat_map(|r| &r.forwards)
+            .any(|f| f.client == i);
+        client::module(c, forwarded)
+    }));
     chunks.push(Chunk::items(move || clients_struct(cap)));
     if let Some(f) = aggregates::module(cap) {
         chunks.push(f);

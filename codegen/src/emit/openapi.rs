@@ -63,10 +63,18 @@ pub(crate) fn document(cap: &Capability, r: &RestServer) -> Value {
     for route in &r.routes {
         let op = operation(cap, r, route, &mut used);
         let item = paths
-            .entry(route.path.clone())
+            .entry(openapi_path(&route.path))
             .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(item) = item {
             item.insert(route.method.as_str().to_lowercase(), op);
+        }
+    }
+    for f in &r.forwards {
+        let item = paths
+            .entry(openapi_path(&f.path))
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(item) = item {
+            forwarded(cap, r, f, item, &mut used);
         }
     }
     let mut doc = Map::new();
@@ -86,6 +94,84 @@ pub(crate) fn document(cap: &Capability, r: &RestServer) -> Value {
     doc.insert("paths".into(), Value::Object(paths));
     doc.insert("components".into(), used.components(scheme));
     Value::Object(doc)
+}
+
+/// A route in OpenAPI's syntax: a pass-through tail (`{*path}`) is written `{path}`.
+fn openapi_path(axum: &str) -> String {
+    axum.replace("{*", "{")
+}
+
+/// The parameter of a pass-through tail (`{*path}`).
+fn tail_parameter() -> Value {
+    json!({
+        "name": "path",
+        "in": "path",
+        "required": true,
+        "description": "The rest of the path, one segment or several (`a/b/c`): appended to the upstream's base URI.",
+        "schema": {"type": "string"},
+    })
+}
+
+/// The methods of a pass-through route's path that no operation takes: each is relayed
+/// to the upstream as it is, and its answer relayed back.
+fn forwarded(
+    cap: &Capability,
+    r: &RestServer,
+    f: &crate::ir::Forward,
+    item: &mut Map<String, Value>,
+    used: &mut Used,
+) {
+    let client = &cap.clients[f.client];
+    for method in ["get", "put", "post", "delete", "patch"] {
+        if item.contains_key(method) {
+            continue;
+        }
+        let mut op = Map::new();
+        op.insert("tags".into(), json!([r.namespace]));
+        op.insert(
+            "operationId".into(),
+            json!(format!("{}-{method}", f.handler.replace('_', "-"))),
+        );
+        if let Some(l) = &f.label {
+            op.insert("summary".into(), json!(l));
+        }
+        let mut description = f
+            .description
+            .clone()
+            .map(|d| format!("{}\n\n", d.trim()))
+            .unwrap_or_default();
+        description.push_str(&format!(
+            "Pass-through: forwarded to `{}` as it is (path, query, body and the trusted headers), and its answer relayed back.",
+            client.namespace
+        ));
+        op.insert("description".into(), json!(description));
+        if f.tail_after.is_some() {
+            op.insert("parameters".into(), json!([tail_parameter()]));
+        }
+        if matches!(method, "put" | "post" | "patch") {
+            op.insert(
+                "requestBody".into(),
+                json!({
+                    "description": "Relayed to the upstream as it is, with its media type.",
+                    "content": {"*/*": {"schema": {}}},
+                }),
+            );
+        }
+        let mut responses = Map::new();
+        responses.insert(
+            "200".into(),
+            json!({
+                "description": "The upstream's answer, relayed as it is: its status (any), body and media type.",
+                "content": {"*/*": {"schema": {}}},
+            }),
+        );
+        for status in [400, 502, 504] {
+            let (k, v) = used.error(status, false);
+            responses.insert(k, v);
+        }
+        op.insert("responses".into(), Value::Object(responses));
+        item.insert(method.into(), Value::Object(op));
+    }
 }
 
 /// The components the operations referred to, so that none is left unused.
@@ -260,7 +346,15 @@ fn operation(cap: &Capability, r: &RestServer, route: &Route, used: &mut Used) -
         .clone()
         .unwrap_or_else(|| action_text(cap, &route.flow.action, false));
     op.insert("description".into(), json!(description));
-    let params = parameters(route);
+    let mut params = parameters(route);
+    // The pass-through tail an operation of a `forward` resource does not read.
+    if route.path.contains("{*path}")
+        && !params
+            .iter()
+            .any(|p| p["in"] == "path" && p["name"] == "path")
+    {
+        params.insert(0, tail_parameter());
+    }
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }

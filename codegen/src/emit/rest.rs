@@ -45,11 +45,12 @@ pub(super) fn module<'a>(cap: &'a Capability, r: &'a RestServer) -> Chunk<'a> {
     let ns = &r.namespace;
     let port = proc_macro2::Literal::u16_unsuffixed(r.port);
     let address = opt_str(r.address.as_deref());
+    let all_routes = r.routes.len() + r.forwards.len();
     let mut text = format!(
         "REST adapter {}: {} route{} on port {port}.",
         code(ns),
-        r.routes.len(),
-        if r.routes.len() == 1 { "" } else { "s" }
+        all_routes,
+        if all_routes == 1 { "" } else { "s" }
     );
     if let Some(d) = &r.description {
         text.push_str(&format!("\n\n{d}"));
@@ -61,6 +62,13 @@ pub(super) fn module<'a>(cap: &'a Capability, r: &'a RestServer) -> Chunk<'a> {
             route.method.as_str(),
             route.path,
             action_text(cap, &route.flow.action, false)
+        ));
+    }
+    for f in &r.forwards {
+        text.push_str(&format!(
+            "\n| any other | `{}` | {} |",
+            f.path,
+            super::forward::text(cap, f)
         ));
     }
     if !r.declares_openapi_route() {
@@ -123,9 +131,20 @@ pub(super) fn module<'a>(cap: &'a Capability, r: &'a RestServer) -> Chunk<'a> {
         }
     };
     let auth = inbound(r.auth.as_ref());
-    let count = proc_macro2::Literal::usize_unsuffixed(r.routes.len());
+    let count = proc_macro2::Literal::usize_unsuffixed(all_routes);
     let label = r.description.as_deref().unwrap_or(ns);
     let head = quote!(#module_doc pub mod #m);
+    // The pass-through routes, whose request bodies the server streams.
+    let streamed = r.forwards.iter().map(|f| {
+        let route = &f.path;
+        let ops = r
+            .routes
+            .iter()
+            .filter(|x| x.path == f.path)
+            .map(|x| x.method.as_str());
+        quote!(naftiko_runtime::forward::Passthrough { route: #route, operations: &[#(#ops),*] })
+    });
+    let streamed = quote!(&[#(#streamed),*]);
     // Built when formatted: a large adapter's router is big.
     let main = move || {
         // Routes sharing a path are chained on one `MethodRouter`.
@@ -146,6 +165,17 @@ pub(super) fn module<'a>(cap: &'a Capability, r: &'a RestServer) -> Chunk<'a> {
                 None => {
                     index.insert(&route.path, paths.len());
                     paths.push((&route.path, vec![entry]));
+                }
+            }
+        }
+        // Pass-through routes take the methods no operation of their route takes.
+        for f in &r.forwards {
+            let h = format_ident!("{}", f.handler);
+            match index.get(f.path.as_str()) {
+                Some(&i) => paths[i].1.push(quote!(fallback(#h))),
+                None => {
+                    index.insert(&f.path, paths.len());
+                    paths.push((&f.path, vec![quote!(any(#h))]));
                 }
             }
         }
@@ -215,6 +245,7 @@ pub(super) fn module<'a>(cap: &'a Capability, r: &'a RestServer) -> Chunk<'a> {
                         port: PORT,
                         address: ADDRESS,
                         routes: ROUTES,
+                        streamed: #streamed,
                         router: Box::new(move || router(clients)),
                     }
                 }
@@ -225,6 +256,12 @@ pub(super) fn module<'a>(cap: &'a Capability, r: &'a RestServer) -> Chunk<'a> {
     for routes in r.routes.chunks(PER_CHUNK) {
         body.push(Chunk::items(move || {
             let handlers = routes.iter().map(handler);
+            quote!(#(#handlers)*)
+        }));
+    }
+    if !r.forwards.is_empty() {
+        body.push(Chunk::items(move || {
+            let handlers = r.forwards.iter().map(|f| super::forward::handler(cap, f));
             quote!(#(#handlers)*)
         }));
     }

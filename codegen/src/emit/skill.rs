@@ -108,6 +108,7 @@ pub(super) fn module(_cap: &Capability, s: &SkillServer) -> TokenStream {
                     port: PORT,
                     address: ADDRESS,
                     routes: #count,
+                    streamed: &[],
                     router: Box::new(move || router(&clients)),
                 }
             }

@@ -11,6 +11,7 @@ mod consumes;
 mod control;
 mod exposes;
 pub mod expr;
+mod forward;
 mod imports;
 mod inputs;
 mod mcp;

@@ -6,7 +6,7 @@ use super::Checker;
 use super::aggregates::ActionParts;
 use super::expr::{self, PathSeg};
 use super::inputs::{Scope, Surface};
-use crate::ir::{Action, Client, Flow, Method, OPENAPI_PATH, RestServer, Route, Source};
+use crate::ir::{Action, Client, Flow, Forward, Method, OPENAPI_PATH, RestServer, Route, Source};
 use crate::names::snake_ident;
 use crate::spec::model::{ExposedOperation, ExposedResource, ExposesRest};
 use crate::spec::source_map::YamlPath;
@@ -18,6 +18,9 @@ struct RoutePath {
     shape: String,
     /// (snake_case name, name as written) of each parameter.
     params: Vec<(String, String)>,
+    /// The route of a `forward` resource: its `path` variable is the pass-through tail,
+    /// which operations need not read.
+    forward: bool,
 }
 
 impl Checker<'_> {
@@ -32,6 +35,8 @@ impl Checker<'_> {
         let auth = self.inbound_auth(&r.authentication, path);
         let address = self.address(&r.address, path);
         let mut routes: Vec<Route> = Vec::new();
+        let mut forwards: Vec<Forward> = Vec::new();
+        let mut forward_at: HashMap<String, YamlPath> = HashMap::new();
         let mut shapes: HashMap<String, (String, YamlPath)> = HashMap::new();
         let mut seen: HashMap<(String, Method), YamlPath> = HashMap::new();
         let mut handlers: HashMap<String, YamlPath> = HashMap::new();
@@ -46,20 +51,23 @@ impl Checker<'_> {
             let Some(resource) = self.item(&rpath, &res.item) else {
                 continue;
             };
-            if resource.forward.is_some() {
-                self.unsupported(
-                    &rpath.key("forward"),
-                    "`forward` (pass-through proxy resources)",
-                );
+            if resource.operations.is_empty() && resource.forward.is_none() {
+                self.error_key(&rpath, "a resource needs `operations:` or `forward:`");
                 continue;
             }
-            if resource.operations.is_empty() {
-                self.error_key(&rpath, "a resource needs `operations:`");
-                continue;
-            }
-            let Some(route) = self.route_path(&resource.path, &rpath) else {
+            let Some(mut route) = self.route_path(&resource.path, &rpath) else {
                 continue;
             };
+            // `forward`: the route's `path` variable takes the rest of the path, for the
+            // operations of the resource too (as the engine registers it).
+            let mut tail_after = None;
+            if resource.forward.is_some() {
+                match self.forward_tail(&mut route.axum, &mut route.shape, &rpath) {
+                    Ok(t) => tail_after = t,
+                    Err(()) => continue,
+                }
+                route.forward = true;
+            }
             match shapes.get(&route.shape) {
                 Some((other, where_)) if other != &route.axum => {
                     let msg = format!(
@@ -122,6 +130,67 @@ impl Checker<'_> {
                 handlers.insert(r.handler.clone(), opath.clone());
                 routes.push(r);
             }
+            if let Some(f) = &resource.forward {
+                let fpath = rpath.key("forward");
+                if let Some(first) = forward_at.get(&route.axum) {
+                    let first = first.to_string();
+                    self.error_key(
+                        &fpath,
+                        format!(
+                            "a second `forward` on route `{}` (first at `{first}`)",
+                            route.axum
+                        ),
+                    );
+                    continue;
+                }
+                let Some(fwd) = self.forward(
+                    f,
+                    resource,
+                    res.name.as_deref(),
+                    &rpath,
+                    &route.axum,
+                    tail_after,
+                    clients,
+                ) else {
+                    continue;
+                };
+                let mut fwd = fwd;
+                if handlers.contains_key(&fwd.handler) {
+                    // Another forward to the same API, or an operation of that name.
+                    fwd.handler = snake_ident(&format!("{}-{}", fwd.handler, forwards.len()));
+                }
+                handlers.insert(fwd.handler.clone(), fpath.clone());
+                forward_at.insert(route.axum.clone(), fpath);
+                forwards.push(fwd);
+            }
+        }
+        // axum takes one variable per place in a path: a one-segment variable where a
+        // pass-through tail starts makes the router fail at start-up.
+        for f in &forwards {
+            let Some(at) = f.path.find("{*") else {
+                continue;
+            };
+            let prefix = &f.path[..at];
+            let mut clashes: Vec<(String, YamlPath)> = seen
+                .iter()
+                .filter(|((p, _), _)| {
+                    p != &f.path && p.starts_with(prefix) && p[prefix.len()..].starts_with('{')
+                })
+                .map(|((p, _), at)| (p.clone(), at.clone()))
+                .collect();
+            clashes.sort_by_key(|(_, at)| at.to_string());
+            for (p, at) in clashes {
+                self.error_key(
+                    &at,
+                    format!(
+                        "route `{p}` clashes with the pass-through route `{}`: a variable cannot start where its `path` tail starts",
+                        f.path
+                    ),
+                )
+                .help = Some(format!(
+                    "give this route a literal segment after `{prefix}`, or move the `forward` elsewhere"
+                ));
+            }
         }
         let own_openapi = routes
             .iter()
@@ -148,6 +217,7 @@ impl Checker<'_> {
             port: r.port,
             auth,
             routes,
+            forwards,
         })
     }
 
@@ -219,6 +289,7 @@ impl Checker<'_> {
             axum,
             shape,
             params,
+            forward: false,
         })
     }
 
@@ -291,6 +362,9 @@ impl Checker<'_> {
         };
         // A route parameter that nothing reads is almost always a typo.
         for (_, raw) in &route.params {
+            if route.forward && raw == super::forward::TAIL {
+                continue;
+            }
             if !scope
                 .inputs
                 .iter()

@@ -256,12 +256,12 @@ fn all_errors_are_reported() {
 #[test]
 fn unsupported_constructs_are_located() {
     let text = BASE.replace(
-        "      name: items\n      operations:\n",
-        "      name: items\n      forward:\n        targetNamespace: up\n      operations:\n",
+        "      type: bearer\n      token: '{{env.API_KEY}}'\n",
+        "      type: oauth2\n      authorizationServerUri: https://auth.example.com\n      resource: https://api.example.com\n",
     );
     let e = errors(&text);
     assert!(e[0].0.contains("not supported yet"), "{e:?}");
-    assert_eq!(e[0].1, line_of(&text, "forward:"));
+    assert_eq!(e[0].1, line_of(&text, "type: oauth2"));
 }
 
 #[test]

@@ -1026,6 +1026,7 @@ pub mod bookshelf_rest {
             port: PORT,
             address: ADDRESS,
             routes: ROUTES,
+            streamed: &[],
             router: Box::new(move || router(clients)),
         }
     }

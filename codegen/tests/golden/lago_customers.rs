@@ -1048,6 +1048,7 @@ pub mod lago_customers_rest {
             port: PORT,
             address: ADDRESS,
             routes: ROUTES,
+            streamed: &[],
             router: Box::new(move || router(clients)),
         }
     }
