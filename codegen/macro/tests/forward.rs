@@ -91,6 +91,12 @@ async fn start_with_secured_at(secured: Option<String>) -> Gateway {
 /// before routing, within a 1 MiB limit, but pass-through routes streamed); else by
 /// `axum::serve`.
 async fn start(secured: Option<String>, served: bool) -> Gateway {
+    start_guarded(secured, served, None).await
+}
+
+/// As [`start`], served by the runtime's server with `rest_token` required of callers when
+/// given.
+async fn start_guarded(secured: Option<String>, served: bool, rest_token: Option<&str>) -> Gateway {
     let stub = RecordingStub::start().await.unwrap();
     stub.respond(|r| match r.path.as_str() {
         p if p.starts_with("/v1/") => Reply::json(207, json!({"seen": r.path}))
@@ -117,6 +123,7 @@ async fn start(secured: Option<String>, served: bool) -> Gateway {
         let port = free_port();
         let options = naftiko_runtime::serve::ServeOptions {
             rest_addr: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+            rest_token: rest_token.map(naftiko_runtime::Secret::new),
             workers: 1,
             ..Default::default()
         };
@@ -201,6 +208,30 @@ async fn an_api_without_credentials_gets_the_callers() {
     assert_eq!(s.query, None);
     assert_eq!(s.header("authorization"), Some("Bearer the-callers"));
     assert_eq!(s.header("x-api-version"), None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_credential_the_service_checked_is_not_passed_on() {
+    // The caller's token is this service's own (--rest-token): an API without credentials
+    // of its own must not receive it, even where `Authorization` would be passed on.
+    let g = start_guarded(None, true, Some("service-token")).await;
+    let http = reqwest::Client::new();
+    let refused = http
+        .get(format!("{}/open/things/1", g.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let r = http
+        .get(format!("{}/open/things/1", g.url))
+        .header("Authorization", "Bearer service-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let s = &g.stub.requests()[0];
+    assert_eq!(s.path, "/things/1");
+    assert_eq!(s.header("authorization"), None);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -101,13 +101,20 @@ impl Inbound {
     }
 }
 
+/// Marks a request whose credential this service checked: the credential is the service's
+/// own, so it is never passed on upstream (a `forward` resource drops the caller's
+/// `Authorization` then).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CheckedHere;
+
 /// Middleware: rejects requests that do not carry the credential.
 pub async fn require(auth: std::sync::Arc<Inbound>, req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     if !auth.allows(&parts) {
         tracing::debug!(path = %clip(parts.uri.path()), "rejected: missing or invalid credentials");
         return auth.reject();
     }
+    parts.extensions.insert(CheckedHere);
     next.run(Request::from_parts(parts, body)).await
 }
 

@@ -134,13 +134,18 @@ pub async fn forward(client: &HttpClient, spec: &Forward, request: Request) -> R
         },
     };
     let named = connection_named(&parts.headers);
+    // A credential this service checked is its own: it never goes upstream, trusted or not.
+    let checked_here = parts.extensions.get::<crate::auth::CheckedHere>().is_some();
     let mut headers = HeaderMap::new();
     for name in spec.trusted_headers {
         let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
             continue;
         };
         // `Host` and `Content-Length` are the proxy's to set; the validator warns of them.
-        if hop_by_hop(name.as_str(), &named) || name == http::header::HOST || name == CONTENT_LENGTH
+        if hop_by_hop(name.as_str(), &named)
+            || name == http::header::HOST
+            || name == CONTENT_LENGTH
+            || (checked_here && name == AUTHORIZATION)
         {
             continue;
         }
@@ -156,7 +161,10 @@ pub async fn forward(client: &HttpClient, spec: &Forward, request: Request) -> R
             headers.insert(name, v.clone());
         }
     }
-    let caller_auth = parts.headers.get(AUTHORIZATION).cloned();
+    let caller_auth = match checked_here {
+        true => None,
+        false => parts.headers.get(AUTHORIZATION).cloned(),
+    };
     let body = match http_body::Body::is_end_stream(&body) {
         true => None,
         false => Some(reqwest::Body::wrap_stream(body.into_data_stream())),
