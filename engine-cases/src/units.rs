@@ -10,6 +10,7 @@
 //! here when the generator grows the behaviour.
 
 mod flows;
+mod mcp;
 mod outputs;
 mod plans;
 mod scripts;
@@ -156,6 +157,8 @@ pub fn unit(function: &str, input: &Value) -> Option<Unit> {
         "mcp_dispatch" => Unit::NoCounterpart(
             "calls the Java dispatcher with an in-memory request object (e.g. null) that has no wire form",
         ),
+        "prompt_substitute" => Unit::Adapter(mcp::prompt_substitute),
+        "match_resource_uri" => Unit::Adapter(mcp::match_resource_uri),
         "require_scripting_permitted" => Unit::Adapter(scripts::permitted),
         "execute_script_step" => {
             let lang = input
