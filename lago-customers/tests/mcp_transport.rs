@@ -350,3 +350,34 @@ async fn stdio_answers_a_message_that_is_not_utf8() {
     drop(stdin);
     let _ = child.wait().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_terminated_session_gets_204() {
+    let svc = common::start(&["--sandbox", "--mcp-sessions"]);
+    let r = post(&svc.mcp, &[], initialize("2025-06-18")).await;
+    assert_eq!(r.status(), 200);
+    let session = r
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("a session id")
+        .to_owned();
+    // What the Python SDK treats as success (it logs "Session termination failed: 202").
+    let r = reqwest::Client::new()
+        .delete(&svc.mcp)
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-06-18")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(r.bytes().await.unwrap().is_empty());
+    // The session is gone.
+    let r = post(
+        &svc.mcp,
+        &[("mcp-session-id", &session)],
+        json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
+}

@@ -452,6 +452,18 @@ async fn check_jsonrpc(
     max_body: usize,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
+    if req.method() == http::Method::DELETE {
+        // The SDK accepts a session's termination with 202; clients (the Python SDK among
+        // them) expect 200 or 204 and log anything else as a failure.
+        let mut response = next.run(req).await;
+        if response.status() == http::StatusCode::ACCEPTED {
+            *response.status_mut() = http::StatusCode::NO_CONTENT;
+            *response.body_mut() = axum::body::Body::empty();
+            response.headers_mut().remove(http::header::CONTENT_LENGTH);
+            response.headers_mut().remove(http::header::CONTENT_TYPE);
+        }
+        return response;
+    }
     if req.method() != http::Method::POST {
         return next.run(req).await;
     }
