@@ -21,13 +21,18 @@ struct Cli {
 enum Command {
     /// Check specs; prints every diagnostic and exits non-zero on errors.
     Check {
+        /// Capability specs, or documents they import (either grammar).
         #[arg(required = true)]
         specs: Vec<PathBuf>,
     },
     /// Print the generated, formatted Rust for a spec.
-    Expand { spec: PathBuf },
+    Expand {
+        /// The capability spec.
+        spec: PathBuf,
+    },
     /// Print the OpenAPI 3.1 document of a REST adapter (what it serves at `/openapi.json`).
     Openapi {
+        /// The capability spec.
         spec: PathBuf,
         /// The REST adapter's namespace (needed when the spec has several).
         #[arg(long)]
