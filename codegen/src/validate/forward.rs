@@ -140,7 +140,7 @@ fn http_name(name: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use crate::diag::Diagnostics;
+    use crate::validate::tests::{check, line_of};
 
     const SPEC: &str = r#"naftiko: 1.0.0-alpha2
 capability:
@@ -161,11 +161,7 @@ capability:
         - Notion-Version
 "#;
 
-    fn check(text: &str) -> Result<crate::ir::Capability, Diagnostics> {
-        let project = crate::spec::load_project_str("specs/t.yaml", text.to_owned())?;
-        crate::validate::check(&project).map(|(c, _)| c)
-    }
-
+    /// The errors of `text` as (message, help, line, column).
     fn errors(text: &str) -> Vec<(String, Option<String>, usize, usize)> {
         match check(text) {
             Ok(_) => panic!("expected errors"),
@@ -178,13 +174,6 @@ capability:
                 })
                 .collect(),
         }
-    }
-
-    fn line_of(text: &str, needle: &str) -> usize {
-        text.lines()
-            .position(|l| l.contains(needle))
-            .expect("needle")
-            + 1
     }
 
     #[test]

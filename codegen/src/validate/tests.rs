@@ -60,7 +60,7 @@ capability:
         item_id: tools.item_id
 "#;
 
-fn check(text: &str) -> Result<crate::ir::Capability, Diagnostics> {
+pub(super) fn check(text: &str) -> Result<crate::ir::Capability, Diagnostics> {
     let project = crate::spec::load_project_str("specs/t.yaml", text.to_owned())?;
     super::check(&project).map(|(c, _)| c)
 }
@@ -92,7 +92,7 @@ fn warnings(text: &str) -> Vec<(String, usize, usize)> {
         .collect()
 }
 
-fn line_of(text: &str, needle: &str) -> usize {
+pub(super) fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.contains(needle))
         .expect("needle")
