@@ -41,7 +41,7 @@ rm -rf "$fixture"
 "$target/debug/naftiko-codegen" new specs/conformance.yaml --out "$fixture" --name conformance-fixture \
   --codegen-path "$root/codegen" >/dev/null
 cp Cargo.lock "$fixture/"
-(cd "$fixture" && CARGO_TARGET_DIR=$target/e2e cargo build --quiet)
+(cd "$fixture" && CARGO_TARGET_DIR=$target/e2e CARGO_PROFILE_DEV_DEBUG=false cargo build --quiet)
 
 failed=0
 run() {

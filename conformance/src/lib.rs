@@ -47,6 +47,8 @@ pub fn cargo(dir: &std::path::Path, args: &[&str]) {
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", scratch_target())
         .env_remove("RUSTFLAGS")
+        // Fixtures need no debugger: no debug info keeps the shared target small.
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
         .output()
         .expect("run cargo");
     assert!(

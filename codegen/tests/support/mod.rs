@@ -30,6 +30,8 @@ pub fn cargo(dir: &Path, args: &[&str]) {
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", e2e_target())
         .env_remove("RUSTFLAGS")
+        // Fixtures need no debugger: no debug info keeps the shared target small.
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
         .output()
         .expect("run cargo");
     assert!(
