@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -54,11 +54,24 @@ enum Command {
         #[arg(long)]
         codegen_path: Option<PathBuf>,
     },
+    /// Print a shell completion script, e.g. `naftiko-codegen completions bash >
+    /// ~/.local/share/bash-completion/completions/naftiko-codegen`.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Completions { shell } => {
+            // Into a buffer first: clap_complete panics on a failed write (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "naftiko-codegen", &mut script);
+            let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &script);
+            ExitCode::SUCCESS
+        }
         Command::Check { specs } => {
             let mut failed = false;
             for spec in &specs {

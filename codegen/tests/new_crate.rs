@@ -363,3 +363,30 @@ fn new_crate_of_a_beta5_spec_with_imports_rebuilds_when_an_import_changes() {
         "the build did not rerun"
     );
 }
+
+/// `completions <SHELL>` prints a script that knows every subcommand, and a closed pipe
+/// (`| head`) is not a panic.
+#[test]
+fn completions_name_every_subcommand() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_naftiko-codegen"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for sub in ["check", "expand", "openapi", "new", "completions"] {
+            assert!(script.contains(sub), "{shell} script lacks `{sub}`");
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_naftiko-codegen"))
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}

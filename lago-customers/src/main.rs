@@ -3,9 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use lago_customers::{Clients, sandbox::Sandbox, surfaces};
-use naftiko_runtime::cli::{ClientArgs, ServeArgs, StdioArgs, explain, init_tracing_with, run};
+use naftiko_runtime::cli::{
+    ClientArgs, CompletionsArgs, ServeArgs, StdioArgs, explain, init_tracing_with, run,
+};
 use naftiko_runtime::{Error, serve};
 
 #[global_allocator]
@@ -41,6 +43,9 @@ enum Command {
         #[arg(long)]
         sandbox: bool,
     },
+    /// Print a shell completion script, e.g. `lago-customers completions bash >
+    /// ~/.local/share/bash-completion/completions/lago-customers`.
+    Completions(CompletionsArgs),
 }
 
 /// What `--help` says of the environment.
@@ -100,6 +105,10 @@ fn main() -> ExitCode {
     init_tracing_with(match &cli.command {
         Command::Serve { args, .. } => args.client.log_bodies,
         Command::McpStdio { args, .. } => args.client.log_bodies,
+        Command::Completions(c) => {
+            c.print(Cli::command(), Some("lago-customers".as_ref()));
+            return ExitCode::SUCCESS;
+        }
     });
     run(
         async {
@@ -112,6 +121,7 @@ fn main() -> ExitCode {
                     let clients = clients(&args.client, sandbox).await?;
                     serve::run_stdio(surfaces(&clients), args.server.as_deref()).await
                 }
+                Command::Completions(_) => Ok(()),
             }
         },
         explain_lago,

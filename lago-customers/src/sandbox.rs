@@ -378,18 +378,31 @@ async fn create(State(s): State<Sandbox>, body: Option<Json<Value>>) -> Response
     Json(json!({ "customer": c })).into_response()
 }
 
-fn page_params(q: &std::collections::HashMap<String, String>) -> (usize, usize) {
-    let page = q
-        .get("page")
+/// The query as pairs, repeated keys kept (`countries[]=FR&countries[]=US`).
+type Pairs = Vec<(String, String)>;
+
+fn first<'a>(q: &'a Pairs, key: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+fn page_params(q: &Pairs) -> (usize, usize) {
+    let page = first(q, "page")
         .and_then(|p| p.parse().ok())
         .filter(|p| *p >= 1)
         .unwrap_or(1);
-    let per_page = q
-        .get("per_page")
+    let per_page = first(q, "per_page")
         .and_then(|p| p.parse().ok())
         .filter(|p| *p >= 1)
         .unwrap_or(100);
     (page, per_page)
+}
+
+/// The items of `page` (a huge page number is simply past the end).
+fn page_of<T>(items: impl Iterator<Item = T>, page: usize, per_page: usize) -> Vec<T> {
+    items
+        .skip((page - 1).saturating_mul(per_page))
+        .take(per_page)
+        .collect()
 }
 
 /// Lago's `meta` of a paginated answer (`current_page` and `total_pages` are 0 when empty).
@@ -404,47 +417,81 @@ fn meta(page: usize, per_page: usize, total: usize) -> Value {
     })
 }
 
-async fn list(
-    State(s): State<Sandbox>,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-) -> Response {
+/// Whether customer `c` passes the list filters of `q`, as Lago applies them: each array
+/// filter (`countries[]`, ...) keeps customers whose field is one of its values,
+/// `metadata[key]=value` customers with that pair (an empty value: without the key).
+fn matches_filters(c: &Map<String, Value>, q: &Pairs) -> bool {
+    let field = |k: &str| c.get(k).and_then(Value::as_str);
+    let one_of = |param: &str, key: &str| {
+        let wanted: Vec<&str> = q
+            .iter()
+            .filter(|(k, _)| k == param)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        wanted.is_empty() || field(key).is_some_and(|v| wanted.contains(&v))
+    };
+    let flag = |param: &str, present: bool| match first(q, param) {
+        Some("true") => present,
+        Some("false") => !present,
+        _ => true,
+    };
+    let term = first(q, "search_term").map(str::to_lowercase);
+    let set = |k: &str| field(k).is_some_and(|v| !v.is_empty());
+    first(q, "external_id").is_none_or(|id| c["external_id"] == id)
+        && term.as_ref().is_none_or(|t| {
+            [
+                "name",
+                "firstname",
+                "lastname",
+                "legal_name",
+                "external_id",
+                "email",
+            ]
+            .iter()
+            .any(|k| field(k).is_some_and(|v| v.to_lowercase().contains(t)))
+        })
+        && one_of("account_type[]", "account_type")
+        && one_of("billing_entity_codes[]", "billing_entity_code")
+        && one_of("countries[]", "country")
+        && one_of("states[]", "state")
+        && one_of("zipcodes[]", "zipcode")
+        && one_of("currencies[]", "currency")
+        && first(q, "customer_type").is_none_or(|t| field("customer_type") == Some(t))
+        && flag("has_customer_type", set("customer_type"))
+        && flag(
+            "has_tax_identification_number",
+            set("tax_identification_number"),
+        )
+        && q.iter().all(|(k, want)| {
+            let Some(key) = k
+                .strip_prefix("metadata[")
+                .and_then(|k| k.strip_suffix(']'))
+            else {
+                return true;
+            };
+            let value = c.get("metadata").and_then(Value::as_array).and_then(|m| {
+                m.iter()
+                    .find(|e| e["key"] == key)
+                    .map(|e| e["value"].as_str().unwrap_or_default())
+            });
+            match value {
+                Some(v) => v == want,
+                None => want.is_empty(),
+            }
+        })
+}
+
+async fn list(State(s): State<Sandbox>, Query(q): Query<Pairs>) -> Response {
     let (page, per_page) = page_params(&q);
     let st = s.lock();
-    let term = q.get("search_term").map(|t| t.to_lowercase());
     let matching: Vec<&Map<String, Value>> = st
         .customers
         .iter()
-        .filter(|c| {
-            q.get("external_id")
-                .is_none_or(|id| c["external_id"] == id.as_str())
-        })
-        .filter(|c| {
-            term.as_ref().is_none_or(|t| {
-                [
-                    "name",
-                    "firstname",
-                    "lastname",
-                    "legal_name",
-                    "external_id",
-                    "email",
-                ]
-                .iter()
-                .any(|k| {
-                    c.get(*k)
-                        .and_then(Value::as_str)
-                        .is_some_and(|v| v.to_lowercase().contains(t))
-                })
-            })
-        })
+        .filter(|c| matches_filters(c, &q))
         .collect();
-    let items: Vec<&Map<String, Value>> = matching
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .copied()
-        .collect();
-    Json(json!({ "customers": items, "meta": meta(page, per_page, matching.len()) }))
-        .into_response()
+    let total = matching.len();
+    let items = page_of(matching.into_iter(), page, per_page);
+    Json(json!({ "customers": items, "meta": meta(page, per_page, total) })).into_response()
 }
 
 async fn retrieve(State(s): State<Sandbox>, Path(id): Path<String>) -> Response {
@@ -560,9 +607,9 @@ async fn current_usage(
 async fn past_usage(
     State(s): State<Sandbox>,
     Path(id): Path<String>,
-    Query(q): Query<std::collections::HashMap<String, String>>,
+    Query(q): Query<Pairs>,
 ) -> Response {
-    let Some(sub) = q.get("external_subscription_id") else {
+    let Some(sub) = first(&q, "external_subscription_id") else {
         return validation(json!({"external_subscription_id": ["value_is_mandatory"]}));
     };
     let st = s.lock();
@@ -573,34 +620,47 @@ async fn past_usage(
         .any(|(cust, s)| cust == &id && s == sub);
     // Like Lago, an unknown customer or subscription gives an empty list, not a 404.
     let periods: Vec<Value> = if active {
-        let count = q
-            .get("periods_count")
+        let count = first(&q, "periods_count")
             .and_then(|p| p.parse::<usize>().ok())
             .unwrap_or(2)
             .min(12);
         let currency = find(&st, &id)
             .map(|c| c["currency"].clone())
             .unwrap_or(Value::Null);
+        let today = now();
+        // Newest first: the month before this one, then the one before it, ...
         (0..count)
             .map(|i| {
-                usage(
-                    &currency,
-                    "2026-01-01T00:00:00Z",
-                    "2026-01-31T23:59:59Z",
-                    1000 - 100 * i as i64,
-                )
+                let (from, to) = past_month(&today, i + 1);
+                usage(&currency, &from, &to, 1000 - 100 * i as i64)
             })
             .collect()
     } else {
         Vec::new()
     };
     let total = periods.len();
-    let items: Vec<Value> = periods
-        .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .collect();
+    let items = page_of(periods.into_iter(), page, per_page);
     Json(json!({ "usage_periods": items, "meta": meta(page, per_page, total) })).into_response()
+}
+
+/// The first and last instants of the calendar month `back` months before the one of
+/// `today` (an RFC 3339 UTC time), as RFC 3339 times.
+fn past_month(today: &str, back: usize) -> (String, String) {
+    let year: i64 = today[..4].parse().unwrap_or(1970);
+    let month: i64 = today[5..7].parse().unwrap_or(1);
+    let index = year * 12 + (month - 1) - back as i64;
+    let (y, m) = (index.div_euclid(12), index.rem_euclid(12) + 1);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    (
+        format!("{y:04}-{m:02}-01T00:00:00Z"),
+        format!("{y:04}-{m:02}-{days:02}T23:59:59Z"),
+    )
 }
 
 async fn portal_url(State(s): State<Sandbox>, Path(id): Path<String>) -> Response {

@@ -486,6 +486,27 @@ fn missing_api_key_is_a_one_line_error() {
     assert!(!err.contains("panicked"));
 }
 
+/// `completions <SHELL>` prints a script that completes the subcommands and their flags.
+#[test]
+fn completions_know_the_subcommands_and_flags() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lago-customers"))
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let script = String::from_utf8(out.stdout).unwrap();
+    assert!(script.contains("complete -F _lago__customers"), "{script}");
+    for word in [
+        "serve",
+        "mcp-stdio",
+        "--sandbox",
+        "--rest-addr",
+        "--shutdown-timeout",
+    ] {
+        assert!(script.contains(word), "the script lacks `{word}`");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_api_key_never_reaches_the_logs() {
     let stub = RecordingStub::start().await.unwrap();

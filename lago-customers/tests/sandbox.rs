@@ -147,7 +147,22 @@ async fn rest_story() {
         .json()
         .await
         .unwrap();
-    assert_eq!(past["usage_periods"].as_array().unwrap().len(), 3);
+    let periods = past["usage_periods"].as_array().unwrap();
+    assert_eq!(periods.len(), 3);
+    // Distinct, consecutive past months, newest first (each ends just before the next begins).
+    for pair in periods.windows(2) {
+        let (newer, older) = (&pair[0], &pair[1]);
+        assert!(
+            older["to_datetime"].as_str() < newer["from_datetime"].as_str(),
+            "{past}"
+        );
+    }
+    assert!(
+        periods[0]["from_datetime"]
+            .as_str()
+            .unwrap()
+            .ends_with("-01T00:00:00Z")
+    );
     let r = http
         .get(url(&format!(
             "/v1/customers/{demo}/current-usage?external_subscription_id=nope"
@@ -306,5 +321,81 @@ async fn stdio_transport() {
         .unwrap();
     assert_eq!(r.is_error, Some(true));
     assert!(call("nope", json!({})).await.is_err());
+    client.cancel().await.unwrap();
+}
+
+/// Lago's list parameters reach the sandbox from both surfaces; an unknown one is refused on
+/// REST, as MCP refuses an unknown argument.
+#[tokio::test(flavor = "multi_thread")]
+async fn list_pages_and_filters() {
+    let svc = common::start(&["--sandbox"]);
+    let http = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", svc.rest);
+    for (id, country, currency) in [
+        ("p-1", "FR", "EUR"),
+        ("p-2", "US", "USD"),
+        ("p-3", "FR", "USD"),
+    ] {
+        let body = json!({"customer": {"external_id": id, "name": format!("Paged {id}"), "country": country, "currency": currency,
+            "metadata": [{"key": "tier", "value": if id == "p-3" { "gold" } else { "silver" }, "display_in_invoice": false}]}});
+        let r = http
+            .post(url("/v1/customers"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let get = |path: String| {
+        let http = http.clone();
+        async move {
+            let r = http.get(path).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let ids = |v: &Value| -> Vec<String> {
+        v["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["external_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // 4 customers (the demo one and 3 new), 2 per page: page 2 holds the last two.
+    let (status, page2) = get(url("/v1/customers?page=2&per_page=2")).await;
+    assert_eq!(status, 200, "{page2}");
+    assert_eq!(page2["meta"]["current_page"], 2);
+    assert_eq!(page2["meta"]["total_pages"], 2);
+    assert_eq!(ids(&page2), ["p-2", "p-3"]);
+    let (_, fr) = get(url("/v1/customers?countries=FR&search_term=paged")).await;
+    assert_eq!(ids(&fr), ["p-1", "p-3"]);
+    let (_, both) = get(url(
+        "/v1/customers?currencies=USD&currencies=EUR&countries=US",
+    ))
+    .await;
+    assert_eq!(ids(&both), ["p-2"]);
+    let gold = format!("/v1/customers?metadata={}", "%7B%22tier%22%3A%22gold%22%7D");
+    let (_, gold) = get(url(&gold)).await;
+    assert_eq!(ids(&gold), ["p-3"]);
+    // A typo is refused, naming what the route takes, rather than answering page 1.
+    let (status, err) = get(url("/v1/customers?pgae=2")).await;
+    assert_eq!(status, 400);
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("unknown query parameter `pgae`: this route takes `page`, `per_page`"),
+        "{message}"
+    );
+    // A bad value too.
+    let (status, _) = get(url("/v1/customers?page=abc")).await;
+    assert_eq!(status, 400);
+
+    // The same through MCP.
+    let client = common::mcp_client(&svc.mcp, None).await;
+    let args = json!({"page": 1, "per_page": 1, "countries": ["FR"], "metadata": {"tier": "gold"}});
+    let r = common::call(&client, "lago-list-all-customers", args).await;
+    assert_eq!(r.is_error, Some(false));
+    let body = r.structured_content.unwrap();
+    assert_eq!(ids(&body), ["p-3"], "{body}");
+    assert_eq!(body["meta"]["total_count"], 1);
     client.cancel().await.unwrap();
 }

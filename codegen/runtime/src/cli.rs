@@ -217,6 +217,30 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Serve the MCP server over stdin/stdout (how desktop MCP clients launch servers).
     McpStdio(StdioArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+}
+
+/// `completions <SHELL>`: the arguments of a service's completion subcommand.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    pub shell: clap_complete::Shell,
+}
+
+impl CompletionsArgs {
+    /// Writes the completion script of `command` to stdout, for the program `argv0` (its file
+    /// name is the command name the shell completes).
+    pub fn print(&self, mut command: clap::Command, argv0: Option<&std::ffi::OsStr>) {
+        let name = argv0
+            .and_then(|a| std::path::Path::new(a).file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| command.get_name().to_owned());
+        // Into a buffer first: clap_complete panics on a failed write (`| head` closes the pipe).
+        let mut script = Vec::new();
+        clap_complete::generate(self.shell, &mut command, name, &mut script);
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &script);
+    }
 }
 
 /// Logs to stderr (stdout stays clean for the stdio transport); `RUST_LOG` filters.
@@ -295,11 +319,20 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = Cli::parse_from(args);
-    init_tracing_with(match &cli.command {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let cli = Cli::parse_from(&args);
+    let log_bodies = match &cli.command {
         Command::Serve(a) => a.client.log_bodies,
         Command::McpStdio(a) => a.client.log_bodies,
-    });
+        Command::Completions(c) => {
+            c.print(
+                <Cli as clap::CommandFactory>::command(),
+                args.first().map(|a| a.as_os_str()),
+            );
+            return ExitCode::SUCCESS;
+        }
+    };
+    init_tracing_with(log_bodies);
     run(
         async move {
             match cli.command {
@@ -311,6 +344,7 @@ where
                     let surfaces = build(&args.client)?;
                     crate::serve::run_stdio(surfaces, args.server.as_deref()).await
                 }
+                Command::Completions(_) => Ok(()),
             }
         },
         explain,

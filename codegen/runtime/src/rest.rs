@@ -75,13 +75,11 @@ impl RestRequest {
             )
         });
         let body = if needs_body { self.json_body()? } else { None };
-        // Decoded only for routes that read the query (most of a request's cost is elsewhere,
-        // but this one is per request and often unneeded).
-        let reads_query = specs.iter().any(|s| matches!(s.source, Source::Query(_)));
         let query: Vec<(String, String)> = match self.parts.uri.query() {
-            Some(q) if reads_query => form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
+            Some(q) if !q.is_empty() => form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
             _ => Vec::new(),
         };
+        unknown_query(specs, &query)?;
         Inputs::collect(specs, |spec| {
             Ok(match spec.source {
                 Source::Path(n) => self
@@ -164,6 +162,36 @@ impl RestRequest {
             .map(Some)
             .map_err(|e| Error::invalid(format!("the request body is not valid JSON: {e}")))
     }
+}
+
+/// Refuses a query parameter the route does not declare, naming the ones it takes: dropping
+/// it silently would answer as if it had been applied (`?page=2` giving page 1), and the MCP
+/// surface refuses unknown arguments too.
+fn unknown_query(specs: &[InputSpec], query: &[(String, String)]) -> Result<(), Error> {
+    let known = |k: &str| {
+        specs
+            .iter()
+            .any(|s| matches!(s.source, Source::Query(n) if n == k))
+    };
+    let Some((unknown, _)) = query.iter().find(|(k, _)| !known(k)) else {
+        return Ok(());
+    };
+    let unknown = clip(unknown);
+    let names: Vec<String> = specs
+        .iter()
+        .filter_map(|s| match s.source {
+            Source::Query(n) => Some(format!("`{n}`")),
+            _ => None,
+        })
+        .collect();
+    Err(Error::invalid(if names.is_empty() {
+        format!("unknown query parameter `{unknown}`: this route takes no query parameters")
+    } else {
+        format!(
+            "unknown query parameter `{unknown}`: this route takes {}",
+            names.join(", ")
+        )
+    }))
 }
 
 /// The JSON error body of this adapter's own errors (upstream errors pass through as they are).
@@ -332,4 +360,69 @@ pub(crate) fn clip(s: &str) -> String {
 /// Applies the inbound authentication a spec declares to a generated router.
 pub fn with_auth(router: axum::Router, auth: crate::auth::Inbound) -> Result<axum::Router, Error> {
     Ok(crate::auth::layer(router, auth))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Ty;
+
+    fn request(uri: &str) -> RestRequest {
+        let (parts, ()) = http::Request::builder()
+            .uri(uri)
+            .body(())
+            .unwrap()
+            .into_parts();
+        RestRequest {
+            path: Vec::new(),
+            parts,
+            body: Bytes::new(),
+        }
+    }
+
+    const fn query_input(name: &'static str, ty: Ty) -> InputSpec {
+        InputSpec {
+            name,
+            source: Source::Query(name),
+            ty,
+            required: false,
+            pattern: None,
+            description: None,
+        }
+    }
+
+    static PAGED: [InputSpec; 2] = [
+        query_input("page", Ty::Integer),
+        query_input("countries", Ty::Array),
+    ];
+
+    #[test]
+    fn declared_query_parameters_are_read() {
+        let inputs = request("/c?page=2&countries=FR&countries=US")
+            .inputs(&PAGED)
+            .unwrap();
+        assert_eq!(inputs.value("page"), serde_json::json!(2));
+        assert_eq!(inputs.value("countries"), serde_json::json!(["FR", "US"]));
+    }
+
+    #[test]
+    fn an_unknown_query_parameter_is_refused_with_the_known_ones() {
+        let e = request("/c?page=2&pgae=3").inputs(&PAGED).unwrap_err();
+        assert!(matches!(e, Error::InvalidInput(_)), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "unknown query parameter `pgae`: this route takes `page`, `countries`"
+        );
+    }
+
+    #[test]
+    fn a_route_without_query_parameters_refuses_any() {
+        let e = request("/c?page=1").inputs(&[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown query parameter `page`: this route takes no query parameters"
+        );
+        // An empty query is no parameter at all.
+        assert!(request("/c?").inputs(&[]).is_ok());
+    }
 }

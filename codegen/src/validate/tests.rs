@@ -194,6 +194,23 @@ fn path_parameter_bound_to_nothing() {
     );
 }
 
+/// An exposed path variable that no input declares and no `with` reads is almost always a
+/// typo (OpenAPI linters refuse it too): located at the route's path.
+#[test]
+fn route_variable_read_by_nothing() {
+    let text = BASE.replace(
+        "    - path: /v1/items/{item-id}",
+        "    - path: /v1/items/{item-id}/{portal}/y",
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(
+        e[0].0,
+        "route parameter `{portal}` is read by no input and no `with`"
+    );
+    assert_eq!(e[0].1, line_of(&text, "{portal}"));
+}
+
 #[test]
 fn env_variable_not_in_binds() {
     let text = BASE.replace("'{{env.API_KEY}}'", "'{{env.API_TOKEN}}'");
