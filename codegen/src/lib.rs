@@ -47,10 +47,48 @@ pub fn check(path: impl AsRef<Path>) -> Result<(ir::Capability, Diagnostics), Di
     validate::check(&project)
 }
 
-/// Loads, checks and generates Rust source from the spec at `path`.
+/// Loads, checks and generates Rust source from the spec at `path`: clients and every
+/// surface the spec exposes.
 pub fn generate(path: impl AsRef<Path>) -> Result<Generated, Diagnostics> {
+    generate_with(path, &Parts::default())
+}
+
+/// Like [`generate`], generating only `parts`.
+pub fn generate_with(path: impl AsRef<Path>, parts: &Parts) -> Result<Generated, Diagnostics> {
     let project = spec::load_project(path.as_ref())?;
-    generate_loaded(&project)
+    generate_loaded(&project, parts)
+}
+
+/// Which parts of the code to generate, and so which features of `naftiko-runtime` the
+/// generated code needs. The typed clients of `consumes` are always generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    /// The REST routers (and skill catalogues, served over HTTP): runtime feature `rest`.
+    pub rest: bool,
+    /// The MCP servers: runtime feature `mcp`.
+    pub mcp: bool,
+    /// `surfaces()`, which hands every surface to `naftiko_runtime::serve`, and the control
+    /// port: runtime feature `serve`.
+    pub serve: bool,
+}
+
+impl Default for Parts {
+    fn default() -> Self {
+        Parts {
+            rest: true,
+            mcp: true,
+            serve: true,
+        }
+    }
+}
+
+impl Parts {
+    /// The typed clients only (runtime feature `client`): no axum, rmcp or server code.
+    pub const CLIENT: Parts = Parts {
+        rest: false,
+        mcp: false,
+        serve: false,
+    };
 }
 
 /// Like [`generate`], for spec text already in memory; `name` is used in messages, to name
@@ -60,12 +98,12 @@ pub fn generate_str(
     text: impl Into<String>,
 ) -> Result<Generated, Diagnostics> {
     let project = spec::load_project_str(name, text.into())?;
-    generate_loaded(&project)
+    generate_loaded(&project, &Parts::default())
 }
 
-fn generate_loaded(project: &spec::Project) -> Result<Generated, Diagnostics> {
+fn generate_loaded(project: &spec::Project, parts: &Parts) -> Result<Generated, Diagnostics> {
     let (capability, warnings) = validate::check(project)?;
-    let chunks = emit::capability(&capability);
+    let chunks = emit::capability(&capability, parts);
     let file_name = project
         .root()
         .file
@@ -135,6 +173,7 @@ pub fn output_file_name(spec: &Path) -> String {
 pub struct Builder {
     out_dir: Option<PathBuf>,
     file_name: Option<String>,
+    parts: Parts,
 }
 
 impl Builder {
@@ -154,13 +193,46 @@ impl Builder {
         self
     }
 
+    /// Whether to generate the servers (REST routers, MCP servers, `surfaces()` and the
+    /// control port); default `true`. With `false` only the typed clients are generated,
+    /// and the crate needs `naftiko-runtime` with `default-features = false, features =
+    /// ["client"]` (no axum, rmcp or clap), as tonic-build's `build_server(false)`.
+    pub fn build_server(mut self, enable: bool) -> Self {
+        self.parts = if enable {
+            Parts::default()
+        } else {
+            Parts::CLIENT
+        };
+        self
+    }
+
+    /// Whether to generate the REST routers (runtime feature `rest`); default `true`.
+    pub fn build_rest(mut self, enable: bool) -> Self {
+        self.parts.rest = enable;
+        self
+    }
+
+    /// Whether to generate the MCP servers (runtime feature `mcp`); default `true`.
+    pub fn build_mcp(mut self, enable: bool) -> Self {
+        self.parts.mcp = enable;
+        self
+    }
+
+    /// Whether to generate `surfaces()` and the control port, which hand the generated
+    /// routers and servers to `naftiko_runtime::serve` (runtime feature `serve`); default
+    /// `true`. Without it, mount each REST module's `router` in your own axum app.
+    pub fn build_serve(mut self, enable: bool) -> Self {
+        self.parts.serve = enable;
+        self
+    }
+
     /// Generates code for `spec` and writes it; returns the written path or the diagnostics.
     ///
     /// Prints `cargo::rerun-if-changed` for the spec so editing it regenerates.
     pub fn try_compile(&self, spec: impl AsRef<Path>) -> Result<PathBuf, Diagnostics> {
         let spec = spec.as_ref();
         println!("cargo::rerun-if-changed={}", spec.display());
-        let generated = generate(spec)?;
+        let generated = generate_with(spec, &self.parts)?;
         // Imported files too: editing one regenerates.
         for source in generated.capability.sources.iter().skip(1) {
             println!("cargo::rerun-if-changed={}", source.display());

@@ -29,6 +29,9 @@ enum Command {
     Expand {
         /// The capability spec.
         spec: PathBuf,
+        /// Only the typed clients, as `Builder::build_server(false)` generates them.
+        #[arg(long)]
+        client_only: bool,
     },
     /// Print the OpenAPI 3.1 document of a REST adapter (what it serves at `/openapi.json`).
     Openapi {
@@ -98,7 +101,14 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Expand { spec } => match naftiko_codegen::generate(&spec) {
+        Command::Expand { spec, client_only } => match naftiko_codegen::generate_with(
+            &spec,
+            &if client_only {
+                naftiko_codegen::Parts::CLIENT
+            } else {
+                naftiko_codegen::Parts::default()
+            },
+        ) {
             Ok(g) => {
                 eprint!("{}", g.warnings);
                 print!("{}", g.source);

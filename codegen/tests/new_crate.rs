@@ -390,3 +390,114 @@ fn completions_name_every_subcommand() {
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+/// `Builder::build_server(false)` with the runtime's `client` feature alone: the crate
+/// compiles reqwest and serde but no axum, rmcp or clap, and its typed client calls the
+/// upstream as the spec prescribes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_only_crate_has_no_server_stack_and_calls_its_upstream() {
+    let root = support::root();
+    let dir = support::e2e_target().join("client-only-crate");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let path = |p: &str| root.join(p).display().to_string().replace('\\', "/");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            r#"[package]
+name = "client-only"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[dependencies]
+naftiko-runtime = {{ path = "{}", default-features = false, features = ["client"] }}
+tokio = {{ version = "1", features = ["rt-multi-thread", "macros"] }}
+
+[build-dependencies]
+naftiko-codegen = {{ path = "{}" }}
+
+[workspace]
+"#,
+            path("codegen/runtime"),
+            path("codegen")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("build.rs"),
+        format!(
+            "fn main() {{ naftiko_codegen::Builder::new().build_server(false).compile({:?}); }}\n",
+            path("specs/bookshelf.yaml")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        r#"include!(concat!(env!("OUT_DIR"), "/bookshelf.rs"));
+
+#[tokio::main]
+async fn main() -> Result<(), naftiko_runtime::Error> {
+    let base = std::env::args().nth(1).expect("base URL");
+    let config = naftiko_runtime::client::ClientConfig::default().base_url(base);
+    let client = bookshelf::Client::new(config)?;
+    let params = bookshelf::ListBooksParams { limit: 2, tag: Some(vec!["sf".into()]), ..Default::default() };
+    let books = client.list_books(&params).await?;
+    println!("{}", books.json()?);
+    Ok(())
+}
+"#,
+    )
+    .unwrap();
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    support::cargo(&dir, &["build", "--quiet"]);
+
+    // The dependency graph holds the client stack and none of the server's.
+    let tree = Command::new(env!("CARGO"))
+        .args(["tree", "-e", "normal", "--prefix", "none", "--offline"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", support::e2e_target())
+        .output()
+        .unwrap();
+    let tree = String::from_utf8_lossy(&tree.stdout);
+    let crates: Vec<&str> = tree.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert!(crates.contains(&"reqwest"), "{tree}");
+    for server in [
+        "axum",
+        "rmcp",
+        "clap",
+        "tracing-subscriber",
+        "metrics-exporter-prometheus",
+    ] {
+        assert!(
+            !crates.contains(&server),
+            "{server} in the client-only graph:\n{tree}"
+        );
+    }
+
+    let stub = RecordingStub::start().await.unwrap();
+    stub.respond(|_| Reply::json(200, json!({"books": [{"id": "b1", "title": "Dune"}]})));
+    let out = Command::new(support::e2e_target().join("debug").join("client-only"))
+        .arg(format!("{}/api", stub.url()))
+        .env("BOOKSHELF_API_KEY", "k-1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["books"][0]["title"], "Dune");
+    let sent = stub.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].path, "/api/books");
+    assert_eq!(sent[0].header("x-api-key"), Some("k-1"));
+    assert_eq!(
+        sent[0].query_pairs(),
+        [
+            ("limit".to_owned(), "2".to_owned()),
+            ("tag[]".to_owned(), "sf".to_owned())
+        ]
+    );
+}

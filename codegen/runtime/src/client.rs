@@ -205,6 +205,7 @@ tokio::task_local! {
 /// Runs `f` (a REST request), collecting the rate-limit headers (`Retry-After`,
 /// `X-RateLimit-*`, `RateLimit-*`) of the upstream answers its calls got, to pass on to the
 /// caller; the last answer's value of each wins.
+#[cfg(feature = "serve")]
 pub(crate) async fn collect_rate_limits<F: std::future::Future>(f: F) -> (F::Output, HeaderMap) {
     let mut scoped = std::pin::pin!(RATE_LIMITS.scope(Default::default(), f));
     let out = scoped.as_mut().await;
@@ -338,6 +339,7 @@ struct Inner {
 static LIVE: Mutex<Vec<Weak<Inner>>> = Mutex::new(Vec::new());
 
 /// Builds this worker thread's pools for every live client (see `workers`).
+#[cfg(feature = "serve")]
 pub(crate) fn warm_worker_pools() {
     let live: Vec<Arc<Inner>> = LIVE
         .lock()
@@ -497,7 +499,11 @@ impl HttpClient {
         let Some(connect_timeout) = inner.connect_timeout else {
             return inner.http.clone();
         };
-        if !crate::workers::on_worker() {
+        #[cfg(feature = "serve")]
+        let on_worker = crate::workers::on_worker();
+        #[cfg(not(feature = "serve"))]
+        let on_worker = false;
+        if !on_worker {
             return inner.http.clone();
         }
         thread_local! {
@@ -926,6 +932,7 @@ impl HttpClient {
     /// No retries and no redirects followed (the answer is relayed as it is); the client's
     /// timeout bounds the wait for the answer's head, not the streaming of the bodies.
     /// The call is counted in the client metrics like any other.
+    #[cfg(feature = "rest")]
     pub(crate) async fn forward_send(
         &self,
         method: Method,
@@ -1094,6 +1101,7 @@ impl HttpClient {
     }
 
     /// How long a call may take (for a forwarded one: until the answer's head).
+    #[cfg(feature = "rest")]
     pub(crate) fn timeout(&self) -> Duration {
         self.inner.timeout
     }

@@ -46,6 +46,7 @@ pub struct Passthrough {
 
 impl Passthrough {
     /// Whether a request with `method` and `path` goes to this pass-through.
+    #[cfg(feature = "serve")]
     pub(crate) fn takes(&self, method: &http::Method, path: &str) -> bool {
         !self.operations.contains(&method.as_str()) && matches(self.route, path)
     }
@@ -53,6 +54,7 @@ impl Passthrough {
 
 /// Whether `path` matches `route` as axum matches it: a `{name}` is one non-empty segment,
 /// a `{*name}` the non-empty rest.
+#[cfg(feature = "serve")]
 fn matches(route: &str, path: &str) -> bool {
     let mut want = route.strip_prefix('/').unwrap_or(route).split('/');
     let mut have = path.strip_prefix('/').unwrap_or(path).split('/');

@@ -108,6 +108,7 @@ pub struct Inputs {
 }
 
 /// Raw input before checking: text (REST) or JSON.
+#[cfg_attr(not(feature = "rest"), allow(dead_code))]
 pub(crate) enum Raw {
     Text(String),
     Texts(Vec<String>),
@@ -142,6 +143,7 @@ impl Inputs {
     }
 
     /// Checks raw values gathered from a request; `raw(spec)` yields each input, if present.
+    #[cfg(feature = "rest")]
     pub(crate) fn collect(
         specs: &'static [InputSpec],
         raw: impl FnMut(&InputSpec) -> Result<Option<Raw>, Error>,

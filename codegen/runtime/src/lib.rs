@@ -9,25 +9,33 @@
 //! (`script`, with the `script` feature), inbound authentication ([`auth`]), the control
 //! port ([`control`], [`metrics`]) and serving ([`serve`], [`cli`]).
 
+#[cfg(feature = "rest")]
 pub mod auth;
 pub mod binds;
+#[cfg(feature = "serve")]
 pub mod cli;
 pub mod client;
+#[cfg(feature = "serve")]
 pub mod control;
 pub mod env;
 mod error;
 pub mod folder;
 pub mod formats;
+#[cfg(feature = "rest")]
 pub mod forward;
 mod inputs;
+#[cfg(feature = "mcp")]
 pub mod mcp;
 pub mod metrics;
 pub mod mock;
+#[cfg(feature = "rest")]
 pub mod openapi;
 mod reply;
+#[cfg(feature = "rest")]
 pub mod rest;
 #[cfg(feature = "script")]
 pub mod script;
+#[cfg(feature = "serve")]
 pub mod serve;
 mod shape;
 #[cfg(feature = "skill")]
@@ -36,18 +44,21 @@ pub mod steps;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod typed;
+#[cfg(feature = "serve")]
 mod workers;
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+#[cfg(feature = "rest")]
 pub use axum;
 pub use bytes::Bytes;
 pub use error::Error;
 pub use http::{Method, StatusCode};
 pub use inputs::{FromInput, InputSpec, Inputs, Source, Ty, convert, json};
 pub use reply::Reply;
+#[cfg(feature = "mcp")]
 pub use rmcp;
 pub use serde;
 pub use serde_json;

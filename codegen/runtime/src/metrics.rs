@@ -1,17 +1,21 @@
 //! Prometheus metrics with the reference engine's names and attributes, rendered by the
 //! control port's `/metrics`.
 //!
-//! Recording goes through the `metrics` facade: until [`enable`] installs the Prometheus
+//! Recording goes through the `metrics` facade (a client-only build records into nothing;
+//! the exporter comes with the `serve` feature): until `enable` installs the Prometheus
 //! recorder (a service with a control port does, once per process), every call below is a
 //! no-op that costs one atomic load. Names keep the engine's dots, which the exporter turns
 //! into `_` (`naftiko.request.total` is scraped as `naftiko_request_total`); no `_total` or
 //! unit suffix is added, as the engine adds none.
 
+#[cfg(feature = "serve")]
 use std::sync::OnceLock;
 use std::time::Duration;
 
+#[cfg(feature = "serve")]
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+#[cfg(feature = "serve")]
 use crate::Error;
 
 /// Every inbound request (`naftiko.adapter.type`, `naftiko.operation.id`, `status`).
@@ -32,14 +36,25 @@ pub const CAPABILITY_ACTIVE: &str = "naftiko.capability.active";
 
 /// Histogram buckets in seconds: from 1 ms to 10 s, where upstream calls fall. (The engine
 /// keeps OpenTelemetry's defaults, made for milliseconds, on values in seconds.)
+#[cfg(feature = "serve")]
 const BUCKETS: [f64; 13] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Whether [`enable`] has run (always false without the exporter).
+fn recording() -> bool {
+    #[cfg(feature = "serve")]
+    return HANDLE.get().is_some();
+    #[cfg(not(feature = "serve"))]
+    false
+}
+
+#[cfg(feature = "serve")]
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// Turns recording on for this process and returns the handle that renders the text.
 /// Calling it again returns the same handle.
+#[cfg(feature = "serve")]
 pub fn enable() -> Result<&'static PrometheusHandle, Error> {
     if let Some(h) = HANDLE.get() {
         return Ok(h);
@@ -60,6 +75,7 @@ pub fn enable() -> Result<&'static PrometheusHandle, Error> {
 }
 
 /// The Prometheus text of everything recorded, or `None` when recording is off.
+#[cfg(feature = "serve")]
 pub fn render() -> Option<String> {
     HANDLE.get().map(|h| {
         h.run_upkeep();
@@ -67,6 +83,7 @@ pub fn render() -> Option<String> {
     })
 }
 
+#[cfg(feature = "serve")]
 fn describe() {
     ::metrics::describe_counter!(REQUEST_TOTAL, "Inbound requests handled");
     ::metrics::describe_histogram!(REQUEST_DURATION, "Inbound request duration in seconds");
@@ -80,7 +97,7 @@ fn describe() {
 /// One inbound request: `adapter` is `rest`, `mcp` or `skill`; `operation` the route
 /// (`/customers/{id} GET`) or the tool; `status` the HTTP code or `OK`/`ERROR`.
 pub fn request(adapter: &'static str, operation: &str, status: &str, elapsed: Duration) {
-    if HANDLE.get().is_none() {
+    if !recording() {
         return;
     }
     let labels = [
@@ -95,6 +112,7 @@ pub fn request(adapter: &'static str, operation: &str, status: &str, elapsed: Du
 /// Records every request of a REST router: its route (`/customers/{id} GET`, the route as
 /// matched, so path values never become label values), its status and duration. Requests
 /// that match no route are not recorded (their paths are the caller's).
+#[cfg(feature = "rest")]
 pub fn record_rest(router: axum::Router) -> axum::Router {
     router.route_layer(axum::middleware::from_fn(
         |req: axum::extract::Request, next: axum::middleware::Next| async move {
@@ -120,7 +138,7 @@ pub fn record_rest(router: axum::Router) -> axum::Router {
 /// One inbound request that failed; `error` names the kind (`handled_error` for a tool
 /// result with `isError`, else the error's kind).
 pub fn request_error(adapter: &'static str, operation: &str, error: &str) {
-    if HANDLE.get().is_none() {
+    if !recording() {
         return;
     }
     let labels = [
@@ -133,7 +151,7 @@ pub fn request_error(adapter: &'static str, operation: &str, error: &str) {
 
 /// One call to a consumed API: `status` is `None` when no answer came (transport error).
 pub fn client_call(method: &str, host: &str, status: Option<u16>, elapsed: Duration) {
-    if HANDLE.get().is_none() {
+    if !recording() {
         return;
     }
     let outcome = match status {
@@ -151,7 +169,7 @@ pub fn client_call(method: &str, host: &str, status: Option<u16>, elapsed: Durat
 
 /// One orchestration step: `kind` is `call`, `lookup` or `script`.
 pub fn step(kind: &'static str, namespace: &str, elapsed: Duration) {
-    if HANDLE.get().is_none() {
+    if !recording() {
         return;
     }
     let labels = [
@@ -163,7 +181,7 @@ pub fn step(kind: &'static str, namespace: &str, elapsed: Duration) {
 
 /// A capability starting (`+1`) or stopping (`-1`).
 pub fn capability_active(label: &str, delta: f64) {
-    if HANDLE.get().is_none() {
+    if !recording() {
         return;
     }
     let labels = [("naftiko.capability", label.to_owned())];

@@ -16,6 +16,7 @@
 //! - a run may allocate [`MEMORY_LIMIT_BYTES`]; the engine has no memory limit;
 //! - a limit of 0 (timeout or statements) means the default, never "no limit".
 
+#[cfg(feature = "serve")]
 mod control;
 mod governance;
 mod js;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
+#[cfg(feature = "serve")]
 pub use control::router;
 pub use governance::{Governance, LANGUAGES, Policy, Settings};
 

@@ -29,31 +29,39 @@ pub fn openapi(cap: &Capability, r: &crate::ir::RestServer) -> serde_json::Value
 }
 
 /// The whole generated file for `cap`, as chunks formatted one at a time ([`render`]).
-pub fn capability(cap: &Capability) -> Vec<Chunk<'_>> {
+pub fn capability<'a>(cap: &'a Capability, parts: &crate::Parts) -> Vec<Chunk<'a>> {
     let mut chunks = vec![Chunk::items(move || header_items(cap))];
     chunks.extend(cap.clients.iter().enumerate().map(|(i, c)| {
-        let forwarded = cap
-            .rest
-            .iter()
-            .flat_map(|r| &r.forwards)
-            .any(|f| f.client == i);
+        let forwarded = parts.rest
+            && cap
+                .rest
+                .iter()
+                .flat_map(|r| &r.forwards)
+                .any(|f| f.client == i);
         client::module(c, forwarded)
     }));
     chunks.push(Chunk::items(move || clients_struct(cap)));
     if let Some(f) = aggregates::module(cap) {
         chunks.push(f);
     }
-    chunks.extend(cap.rest.iter().map(|r| rest::module(cap, r)));
-    chunks.extend(cap.mcp.iter().map(|m| mcp::module(cap, m)));
-    chunks.extend(
-        cap.skills
-            .iter()
-            .map(|s| Chunk::items(move || skill::module(cap, s))),
-    );
-    if let Some(c) = &cap.control {
-        chunks.push(Chunk::items(move || control::module(cap, c)));
+    if parts.rest {
+        chunks.extend(cap.rest.iter().map(|r| rest::module(cap, r)));
+        chunks.extend(
+            cap.skills
+                .iter()
+                .map(|s| Chunk::items(move || skill::module(cap, s))),
+        );
     }
-    chunks.push(Chunk::items(move || surfaces_fn(cap)));
+    if parts.mcp {
+        chunks.extend(cap.mcp.iter().map(|m| mcp::module(cap, m)));
+    }
+    if parts.serve {
+        if let Some(c) = &cap.control {
+            chunks.push(Chunk::items(move || control::module(cap, c)));
+        }
+        let parts = *parts;
+        chunks.push(Chunk::items(move || surfaces_fn(cap, &parts)));
+    }
     chunks
 }
 
@@ -280,20 +288,20 @@ fn clients_struct(cap: &Capability) -> TokenStream {
     }
 }
 
-fn surfaces_fn(cap: &Capability) -> TokenStream {
+fn surfaces_fn(cap: &Capability, parts: &crate::Parts) -> TokenStream {
     let upstreams = cap.clients.iter().map(|c| {
         let m = format_ident!("{}", c.module);
         quote! { surfaces.upstreams.push((#m::NAMESPACE, clients.#m.base_url().to_owned())); }
     });
-    let rest = cap.rest.iter().map(|r| {
+    let rest = cap.rest.iter().filter(|_| parts.rest).map(|r| {
         let m = format_ident!("{}", r.module);
         quote! { surfaces.rest.push(#m::surface(clients)); }
     });
-    let mcp = cap.mcp.iter().map(|s| {
+    let mcp = cap.mcp.iter().filter(|_| parts.mcp).map(|s| {
         let m = format_ident!("{}", s.module);
         quote! { surfaces.mcp.push(#m::surface(clients)); }
     });
-    let skills = cap.skills.iter().map(|s| {
+    let skills = cap.skills.iter().filter(|_| parts.rest).map(|s| {
         let m = format_ident!("{}", s.module);
         quote! { surfaces.rest.push(#m::surface(clients)); }
     });
