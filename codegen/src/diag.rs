@@ -7,40 +7,54 @@ use std::sync::Arc;
 /// A position in a spec file (1-based line and column, in characters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pos {
+    /// The line, from 1.
     pub line: usize,
+    /// The column, from 1, in characters.
     pub column: usize,
 }
 
 /// The text of one spec file, kept to show the offending line.
 #[derive(Debug)]
 pub struct SourceFile {
+    /// The path it was read from.
     pub path: PathBuf,
+    /// Its whole text.
     pub text: String,
 }
 
 impl SourceFile {
+    /// The text of line number `line` (from 1), if the file has it.
     pub fn line(&self, line: usize) -> Option<&str> {
         self.text.lines().nth(line.checked_sub(1)?)
     }
 }
 
+/// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
+    /// The spec cannot be used: nothing is generated.
     Error,
+    /// Code is generated, but something is likely wrong.
     Warning,
 }
 
 /// One finding about a spec: what is wrong, where, and (when we know) how to fix it.
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
+    /// Whether it is an error or a warning.
     pub severity: Severity,
+    /// What is wrong.
     pub message: String,
+    /// The file it is in, when known.
     pub file: Option<Arc<SourceFile>>,
+    /// Where in the file, when known.
     pub pos: Option<Pos>,
+    /// How to fix it, when we know.
     pub help: Option<String>,
 }
 
 impl Diagnostic {
+    /// An error with no location yet.
     pub fn error(message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
@@ -51,6 +65,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning with no location yet.
     pub fn warning(message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
@@ -58,17 +73,20 @@ impl Diagnostic {
         }
     }
 
+    /// Located at `pos` in `file`.
     pub fn at(mut self, file: &Arc<SourceFile>, pos: Option<Pos>) -> Self {
         self.file = Some(file.clone());
         self.pos = pos;
         self
     }
 
+    /// With a `help:` line.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
+    /// Whether it is an error (not a warning).
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -137,15 +155,19 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// Adds a diagnostic.
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
     }
+    /// Whether any is an error.
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(Diagnostic::is_error)
     }
+    /// How many are errors.
     pub fn error_count(&self) -> usize {
         self.0.iter().filter(|d| d.is_error()).count()
     }
+    /// Every diagnostic, in the order found.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }

@@ -18,6 +18,8 @@
 //!
 //! and in the crate: `include!(concat!(env!("OUT_DIR"), "/lago_customers.rs"));`
 
+#![warn(missing_docs)]
+
 pub mod diag;
 mod emit;
 pub mod ir;
@@ -177,6 +179,7 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// Default settings: the file goes to `$OUT_DIR`, named after the spec.
     pub fn new() -> Self {
         Self::default()
     }

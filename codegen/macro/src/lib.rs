@@ -12,10 +12,13 @@
 //! The crate must depend on `naftiko-runtime`. For code you can read in `OUT_DIR` and for
 //! warnings printed by cargo, prefer a build script with `naftiko_codegen::Builder`.
 
+#![warn(missing_docs)]
+
 use proc_macro::TokenStream;
 use quote::quote;
 use syn::{LitStr, parse_macro_input};
 
+/// Expands to the code generated for the spec at the given path (see the crate docs).
 #[proc_macro]
 pub fn capability(input: TokenStream) -> TokenStream {
     let lit = parse_macro_input!(input as LitStr);

@@ -12,18 +12,24 @@ use crate::Secret;
 /// What callers of a surface must present.
 #[derive(Debug, Clone)]
 pub enum Inbound {
+    /// No credential: every request is allowed.
     None,
     /// `Authorization: Bearer <token>`.
     Bearer(Secret),
     /// A key in a header (or query parameter).
     ApiKey {
+        /// The header (or query parameter) that carries the key.
         name: &'static str,
+        /// The expected key.
         value: Secret,
+        /// Whether the key is a query parameter rather than a header.
         in_query: bool,
     },
     /// HTTP basic authentication.
     Basic {
+        /// The expected user name.
         username: String,
+        /// The expected password.
         password: Secret,
     },
 }
@@ -45,6 +51,7 @@ fn credentials<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
 }
 
 impl Inbound {
+    /// Whether the surface is open: no credential is asked for.
     pub fn is_none(&self) -> bool {
         matches!(self, Inbound::None)
     }

@@ -20,7 +20,9 @@ pub enum From {
     Env(&'static str),
     /// A top-level key of a YAML (`.yaml`, `.yml`) or JSON file.
     File {
+        /// The file, as the spec writes it (`file:///./secrets.yaml`).
         location: &'static str,
+        /// The top-level key whose value is the variable's.
         key: &'static str,
     },
 }
@@ -30,6 +32,7 @@ pub enum From {
 pub struct Bind {
     /// The name templates use (`REGISTRY_TOKEN`).
     pub var: &'static str,
+    /// Where its value is read.
     pub from: From,
 }
 

@@ -75,7 +75,7 @@ pub struct ServeArgs {
     /// Another host name MCP clients may use in `Host` (loopback names are always accepted).
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
-    /// Another browser origin allowed to call the MCP server (e.g. https://app.example.com).
+    /// Another browser origin allowed to call the MCP server (e.g. `https://app.example.com`).
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
     /// Keep MCP sessions (needed for server-to-client streams); stateless otherwise.
@@ -120,11 +120,13 @@ pub struct ServeArgs {
     /// load balancer stops sending first (Kubernetes: a few seconds).
     #[arg(long, default_value_t = 0.0, value_name = "SECONDS", value_parser = seconds_or_zero)]
     pub shutdown_delay: f64,
+    /// The upstream flags.
     #[command(flatten)]
     pub client: ClientArgs,
 }
 
 impl ServeArgs {
+    /// The serving settings these flags give; the rest keep [`ServeOptions::default`].
     pub fn options(&self) -> ServeOptions {
         let mut o = ServeOptions {
             rest_addr: self.rest_addr,
@@ -200,6 +202,7 @@ pub struct StdioArgs {
     /// The MCP server to serve (default: the first of the spec).
     #[arg(long, value_name = "NAMESPACE")]
     pub server: Option<String>,
+    /// The upstream flags.
     #[command(flatten)]
     pub client: ClientArgs,
 }

@@ -28,28 +28,42 @@ const QUERY: &AsciiSet = SEGMENT;
 /// Where a fixed parameter goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Loc {
+    /// A query parameter.
     Query,
+    /// A request header.
     Header,
+    /// A cookie.
     Cookie,
 }
 
 /// Outbound authentication, as the spec declares it.
 #[derive(Debug, Clone)]
 pub enum Auth {
+    /// No credential is sent.
     None,
+    /// `Authorization: Bearer <token>` on every call.
     Bearer(Secret),
+    /// A key on every call, in a header (or query parameter).
     ApiKey {
+        /// The header (or query parameter) that carries the key.
         name: &'static str,
+        /// The key.
         value: Secret,
+        /// Whether the key is a query parameter rather than a header.
         in_query: bool,
     },
+    /// HTTP basic authentication on every call.
     Basic {
+        /// The user name.
         username: String,
+        /// The password.
         password: Secret,
     },
     /// HTTP digest: the first 401 challenge is answered once.
     Digest {
+        /// The user name.
         username: String,
+        /// The password.
         password: Secret,
     },
 }
@@ -270,22 +284,27 @@ impl Default for ClientConfig {
 }
 
 impl ClientConfig {
+    /// Sends calls to `url` instead of the spec's `baseUri`.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
     }
+    /// Sets the limit to establish a connection (default: 5 s).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = d;
         self
     }
+    /// Sets the limit for a whole call, retries and body included (default: 30 s).
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = d;
         self
     }
+    /// Sets the largest upstream body accepted, in bytes (default: 16 MiB).
     pub fn max_response_bytes(mut self, n: usize) -> Self {
         self.max_response_bytes = n;
         self
     }
+    /// Sets when calls are tried again (default: [`RetryPolicy::default`]).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
@@ -437,6 +456,10 @@ impl fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
+    /// A client of the consumed `namespace` at `base_uri` (unless `config` replaces it),
+    /// with its `auth` and the spec's `fixed` parameters, each `(where, name, value)`.
+    /// Fails with [`Error::Config`] for a base URL that is not http(s) or has a query, or a
+    /// credential that cannot be a header.
     pub fn new(
         namespace: &'static str,
         base_uri: &str,
@@ -1304,7 +1327,10 @@ fn push_pair(out: &mut String, name: &str, value: &str) {
 
 /// A value as text (path segments, headers, templates).
 pub trait Text {
+    /// The value as text: `None` and `null` are empty, a list of strings is joined with
+    /// commas.
     fn text(&self) -> String;
+    /// Whether the value is absent (`None`, `null`): such a header or cookie is not sent.
     fn is_absent(&self) -> bool {
         false
     }
@@ -1373,6 +1399,8 @@ pub fn text<T: Text + ?Sized>(value: &T) -> String {
 
 /// A value that can be a query parameter.
 pub trait QueryValue {
+    /// Appends the value's escaped `name=value` pairs to the query string `out`: none when
+    /// absent, one per item of a list.
     fn push_query(&self, name: &str, out: &mut String);
 }
 

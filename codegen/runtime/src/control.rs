@@ -25,6 +25,7 @@ use crate::auth::Inbound;
 /// What a control port serves, as the spec declares it.
 #[derive(Debug, Clone, Copy)]
 pub struct ControlSpec {
+    /// The host it binds, as the spec declares it (loopback otherwise).
     pub address: Option<&'static str>,
     /// The port (0: any free port).
     pub port: u16,
@@ -49,6 +50,7 @@ impl ControlSpec {
 
 /// A control port ready to serve.
 pub struct ControlSurface {
+    /// What it serves, and where.
     pub spec: ControlSpec,
     /// The inbound authentication the spec declares (or why it could not be built).
     pub auth: Result<Inbound, Error>,
@@ -61,6 +63,7 @@ pub struct ControlSurface {
 pub struct Adapter {
     /// `rest`, `mcp` or `skill`.
     pub kind: &'static str,
+    /// The adapter's `namespace` in the spec.
     pub namespace: &'static str,
     /// The port it listens on (`None` over stdio).
     pub port: Option<u16>,
@@ -68,6 +71,7 @@ pub struct Adapter {
 }
 
 impl Adapter {
+    /// An adapter, reported as stopped until [`Adapter::set_started`].
     pub fn new(kind: &'static str, namespace: &'static str, port: Option<u16>) -> Self {
         Adapter {
             kind,
@@ -98,16 +102,20 @@ impl Adapter {
 /// The state the control port reports, shared with the server that runs the adapters.
 #[derive(Debug)]
 pub struct Health {
+    /// The capability's name, as `/status` reports it.
     pub capability: &'static str,
+    /// The capability's label (`info.label`), as `/status` reports it.
     pub label: &'static str,
     /// The grammar and version the spec was written in (`naftiko 1.0.0-alpha2`).
     pub spec_version: &'static str,
+    /// The adapters whose state readiness and `/status` report.
     pub adapters: Vec<Adapter>,
     started: Instant,
     draining: AtomicBool,
 }
 
 impl Health {
+    /// The state of a capability starting now: not draining, uptime counted from here.
     pub fn new(
         capability: &'static str,
         label: &'static str,

@@ -13,7 +13,12 @@ pub enum Error {
     MissingEnv(String),
     /// A variable of the spec's `binds` could not be read from its file.
     #[error("variable `{var}` of `binds`: {message}")]
-    Bind { var: String, message: String },
+    Bind {
+        /// The variable's name.
+        var: String,
+        /// Why it could not be read.
+        message: String,
+    },
     /// The caller's input is invalid (missing, mistyped); no upstream call was made.
     #[error("{0}")]
     InvalidInput(String),
@@ -25,21 +30,40 @@ pub enum Error {
     Config(String),
     /// The upstream could not be reached, or the connection broke.
     #[error("upstream call `{operation}` failed: {message}")]
-    Connect { operation: String, message: String },
+    Connect {
+        /// The call, as `namespace.operation`.
+        operation: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The upstream did not answer in time.
     #[error("upstream call `{operation}` timed out after {seconds:.1} s")]
-    Timeout { operation: String, seconds: f64 },
+    Timeout {
+        /// The call, as `namespace.operation`.
+        operation: String,
+        /// The limit that ran out, in seconds.
+        seconds: f64,
+    },
     /// The upstream answered with a non-2xx status; its body is kept as it was.
     #[error("upstream call `{operation}` answered {status}")]
     Upstream {
+        /// The call, as `namespace.operation`.
         operation: String,
+        /// The non-2xx status it answered.
         status: StatusCode,
+        /// Its `Content-Type`, if any.
         content_type: Option<HeaderValue>,
+        /// Its body, unchanged.
         body: Bytes,
     },
     /// The upstream answered 2xx with a body we cannot use (too large, not JSON).
     #[error("upstream call `{operation}` returned an invalid response: {message}")]
-    InvalidResponse { operation: String, message: String },
+    InvalidResponse {
+        /// The call, as `namespace.operation`.
+        operation: String,
+        /// What is wrong with the body.
+        message: String,
+    },
     /// A script step could not run or failed (disabled, bad file, script error, limit).
     #[error("{0}")]
     Script(String),

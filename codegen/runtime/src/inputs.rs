@@ -14,17 +14,24 @@ use crate::{Error, Seg};
 /// The declared type of an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ty {
+    /// A JSON string.
     String,
+    /// A whole number (64 bits).
     Integer,
+    /// Any JSON number.
     Number,
+    /// `true` or `false`.
     Boolean,
+    /// A JSON array.
     Array,
+    /// A JSON object.
     Object,
     /// Untyped (official-grammar parameters without `type`).
     Any,
 }
 
 impl Ty {
+    /// The type as error messages name it (`an integer`).
     pub fn name(self) -> &'static str {
         match self {
             Ty::String => "a string",
@@ -56,8 +63,11 @@ impl Ty {
 pub enum Source {
     /// A route path parameter, by its name in the route.
     Path(&'static str),
+    /// A query parameter, by its name.
     Query(&'static str),
+    /// A request header, by its name.
     Header(&'static str),
+    /// A cookie, by its name.
     Cookie(&'static str),
     /// The whole JSON request body.
     Body,
@@ -92,10 +102,15 @@ impl Source {
 /// One input of a route or tool, as declared in (or derived from) the spec.
 #[derive(Debug, Clone, Copy)]
 pub struct InputSpec {
+    /// The name the generated code reads it by (the key in [`Inputs`]).
     pub name: &'static str,
+    /// Where its value is read.
     pub source: Source,
+    /// The type its value must have (text is converted to it).
     pub ty: Ty,
+    /// Whether a request without it is rejected.
     pub required: bool,
+    /// Its description in the spec, shown in a tool's input schema.
     pub description: Option<&'static str>,
     /// A regular expression the whole value must match.
     pub pattern: Option<&'static str>,
@@ -368,6 +383,8 @@ fn matches_pattern(pattern: &'static str, text: &str) -> bool {
 
 /// Conversion of a checked input into the type an operation parameter has.
 pub trait FromInput: Sized {
+    /// Converts the checked value; `Err` says why it does not fit (the caller names the
+    /// input).
     fn from_input(v: Value) -> Result<Self, String>;
 }
 

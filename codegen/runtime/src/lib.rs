@@ -4,10 +4,13 @@
 //! client methods and its orchestrations as plain async functions, and this crate does the
 //! rest: HTTP calls ([`client`]), upstream formats ([`formats`]), variables of `binds`
 //! ([`binds`]), input checking ([`Inputs`]), output mapping ([`Shape`]), step helpers
-//! ([`steps`]), mock values ([`mock`]), the REST glue ([`rest`], [`openapi`], pass-through routes in [`forward`]), the MCP server on the
-//! official SDK ([`mcp`]), skill catalogues ([`skill`]), script steps and their governance
-//! (`script`, with the `script` feature), inbound authentication ([`auth`]), the control
-//! port ([`control`], [`metrics`]) and serving ([`serve`], [`cli`]).
+//! ([`steps`]), mock values ([`mock`]), the REST glue ([`rest`], [`openapi`], pass-through
+//! routes in [`forward`]), the MCP server on the official SDK ([`mcp`]), skill catalogues
+//! (`skill`, with the `skill` feature), script steps and their governance (`script`, with
+//! the `script` feature), inbound authentication ([`auth`]), the control port ([`control`],
+//! [`metrics`]) and serving ([`serve`], [`cli`]).
+
+#![warn(missing_docs)]
 
 #[cfg(feature = "rest")]
 pub mod auth;
@@ -71,8 +74,11 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A successful (2xx) upstream answer, and how to read it.
 #[derive(Clone, Debug)]
 pub struct Response {
+    /// The upstream's status (2xx).
     pub status: StatusCode,
+    /// The upstream's `Content-Type`, if any.
     pub content_type: Option<http::HeaderValue>,
+    /// The body, as received.
     pub body: Bytes,
     /// The operation's `outputRawFormat`: how [`Response::json`] reads the body.
     pub format: formats::Format,
@@ -80,6 +86,7 @@ pub struct Response {
     pub schema: Option<&'static formats::Schema>,
     /// `namespace.operation` parts, for messages.
     pub namespace: &'static str,
+    /// The `operation` part.
     pub operation: &'static str,
 }
 
@@ -124,9 +131,11 @@ impl Response {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a credential.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
+    /// The credential in clear, to send it (never to log it).
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -32,13 +32,21 @@ pub use resources::{ResourceSource, ResourceSpec, match_uri};
 /// One tool, as the spec declares it.
 #[derive(Debug, Clone, Copy)]
 pub struct ToolSpec {
+    /// The name clients call it by.
     pub name: &'static str,
+    /// A human-readable title.
     pub title: &'static str,
+    /// What it does, for the model.
     pub description: &'static str,
+    /// The `readOnlyHint` annotation: it changes nothing.
     pub read_only: bool,
+    /// The `destructiveHint` annotation: it may delete or overwrite.
     pub destructive: bool,
+    /// The `idempotentHint` annotation: calling it twice does no more than once.
     pub idempotent: bool,
+    /// The `openWorldHint` annotation: it reaches outside systems.
     pub open_world: bool,
+    /// Its arguments, checked before the call.
     pub inputs: &'static [InputSpec],
     /// The JSON Schema of the result, as JSON text, when the spec declares its shape. A
     /// result that is not an object is wrapped as `{"result": ...}` in `structuredContent`
@@ -49,15 +57,21 @@ pub struct ToolSpec {
 /// How the server introduces itself in `initialize`.
 #[derive(Debug, Clone, Copy)]
 pub struct ServerSpec {
+    /// The server's name (`serverInfo.name`).
     pub name: &'static str,
+    /// A human-readable title (`serverInfo.title`).
     pub title: &'static str,
+    /// Its version (`serverInfo.version`).
     pub version: &'static str,
+    /// How to use the server, for the model (`instructions`; empty for none).
     pub instructions: &'static str,
 }
 
 /// A generated tool registry: its tools and their dispatch to typed clients.
 pub trait ToolSet: Send + Sync + fmt::Debug + 'static {
+    /// How the server introduces itself.
     fn server(&self) -> ServerSpec;
+    /// The tools, in spec order.
     fn tools(&self) -> &'static [ToolSpec];
     /// Calls tool number `tool` (an index into [`ToolSet::tools`]) with checked inputs.
     fn call(&self, tool: usize, inputs: Inputs) -> BoxFuture<'_, Result<Reply, Error>>;
@@ -159,6 +173,7 @@ impl fmt::Debug for Handler {
 }
 
 impl Handler {
+    /// A handler serving the tools, resources and prompts of `set`.
     pub fn new(set: impl ToolSet) -> Self {
         let tools = set.tools().iter().map(tool).collect();
         Handler {

@@ -11,7 +11,12 @@ pub enum Reply {
     /// An upstream answer passed through as it is (no output mapping).
     Raw(Response),
     /// A JSON result, and the status a REST caller gets.
-    Json { status: StatusCode, value: Value },
+    Json {
+        /// The status a REST caller gets.
+        status: StatusCode,
+        /// The result, as JSON.
+        value: Value,
+    },
 }
 
 impl Reply {

@@ -45,6 +45,7 @@ const GRACE: Duration = Duration::from_secs(1);
 pub struct ScriptSpec {
     /// The step's name, for messages.
     pub step: &'static str,
+    /// The step's language (`javascript`); the governance's default otherwise.
     pub language: Option<&'static str>,
     /// A `file:` URI of the folder holding `file` and `dependencies`.
     pub location: Option<&'static str>,

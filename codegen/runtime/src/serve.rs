@@ -19,43 +19,61 @@ use crate::{Error, Secret};
 
 /// A REST adapter ready to serve.
 pub struct RestSurface {
+    /// The adapter's `namespace` in the spec.
     pub namespace: &'static str,
+    /// Its description in the spec (its namespace when it has none).
     pub description: &'static str,
+    /// The port the spec declares (0: any free port).
     pub port: u16,
+    /// The host the spec declares; loopback otherwise.
     pub address: Option<&'static str>,
+    /// The number of routes, for the start-up log.
     pub routes: usize,
     /// Its pass-through routes (`forward`), whose request bodies are streamed rather than
     /// read before the router runs.
     pub streamed: &'static [crate::forward::Passthrough],
+    /// Builds the router as serving starts; an `Err` is returned before anything is served.
     pub router: Box<dyn FnOnce() -> Result<axum::Router, Error> + Send>,
 }
 
 /// An MCP server ready to serve.
 pub struct McpSurface {
+    /// The server's `namespace` in the spec.
     pub namespace: &'static str,
+    /// The port the spec declares (`None` over stdio; 0: any free port).
     pub port: Option<u16>,
+    /// The host the spec declares; loopback otherwise.
     pub address: Option<&'static str>,
+    /// Whether it is served over stdio (`mcp-stdio`) rather than HTTP.
     pub stdio: bool,
+    /// The number of tools, for the start-up log.
     pub tools: usize,
     /// The inbound authentication the spec declares (or why it could not be built).
     pub auth: Result<Inbound, Error>,
+    /// The MCP handler that answers its requests.
     pub handler: Handler,
 }
 
 /// Everything a capability exposes, and the upstreams it calls.
 pub struct Surfaces {
+    /// The capability's name, for `/status`.
     pub capability: &'static str,
+    /// The capability's label (`info.label`), for `/status` and the metrics.
     pub label: &'static str,
     /// The grammar and version of the spec (`naftiko 1.0.0-alpha2`), for `/status`.
     pub spec_version: &'static str,
+    /// Each consumed namespace and the base URL it calls, for the start-up log.
     pub upstreams: Vec<(&'static str, String)>,
+    /// The REST adapters (and skill catalogues), in the order of the spec.
     pub rest: Vec<RestSurface>,
+    /// The MCP servers, in the order of the spec.
     pub mcp: Vec<McpSurface>,
     /// The control port, when the spec declares one.
     pub control: Option<crate::control::ControlSurface>,
 }
 
 impl Surfaces {
+    /// Nothing exposed yet: the generated `surfaces` function pushes each adapter.
     pub fn new(capability: &'static str, label: &'static str) -> Self {
         Surfaces {
             capability,

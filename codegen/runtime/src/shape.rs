@@ -8,7 +8,9 @@ use crate::Ty;
 /// One step of a JSONPath.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Seg {
+    /// `.name`: a field of an object.
     Key(&'static str),
+    /// `[n]`: an element of an array (0-based).
     Index(usize),
     /// `[*]`: every element of an array.
     All,
@@ -23,25 +25,34 @@ pub enum Shape {
     /// a number or boolean of the declared type is converted (XML and CSV values are text);
     /// another type is an error. Strings longer than `max_length` characters are cut.
     Path {
+        /// Where the value is.
         path: &'static [Seg],
+        /// The declared type.
         ty: Ty,
+        /// The longest string kept, in characters.
         max_length: Option<usize>,
     },
     /// An object of named fields, each mapped from the value at `base`.
     Object {
+        /// Where the fields' paths start.
         base: &'static [Seg],
+        /// Each field's name and shape, in output order.
         fields: &'static [(&'static str, Shape)],
     },
     /// Every element of the array at `base`, mapped through `item`. A single value that is
     /// not an array counts as an array of one (an XML list of one element is no array).
     Array {
+        /// Where the array is.
         base: &'static [Seg],
+        /// The shape of each element, relative to it.
         item: &'static Shape,
     },
     /// The object at `base` with each of its values mapped through `value` (a dictionary);
     /// `null` when it is not an object.
     Map {
+        /// Where the object is.
         base: &'static [Seg],
+        /// The shape of each value, relative to it.
         value: &'static Shape,
     },
     /// A constant, as JSON text.

@@ -26,34 +26,51 @@ use crate::rest::error_body;
 /// One skill, as the spec declares it.
 #[derive(Debug, Clone, Copy)]
 pub struct SkillSpec {
+    /// The skill's name, its URL segment (`/skills/{name}`).
     pub name: &'static str,
+    /// What the skill does and when to use it.
     pub description: &'static str,
+    /// `license`: a license name, or a file of the skill.
     pub license: Option<&'static str>,
+    /// `compatibility`: what the skill needs of its environment.
     pub compatibility: Option<&'static str>,
+    /// `argument-hint`: the arguments it expects, as shown to a user.
     pub argument_hint: Option<&'static str>,
+    /// `allowed-tools`: the tools it may use without asking.
     pub allowed_tools: Option<&'static str>,
+    /// `user-invocable`: whether a user can invoke it directly.
     pub user_invocable: Option<bool>,
+    /// `disable-model-invocation`: whether the model is kept from invoking it on its own.
     pub disable_model_invocation: Option<bool>,
+    /// `metadata`: free key-value pairs, in spec order.
     pub metadata: &'static [(&'static str, &'static str)],
     /// The skill's folder (`file:///...`).
     pub location: Option<&'static str>,
+    /// Its tools, in spec order.
     pub tools: &'static [SkillTool],
 }
 
 /// A tool of a skill.
 #[derive(Debug, Clone, Copy)]
 pub struct SkillTool {
+    /// Its name in the skill.
     pub name: &'static str,
+    /// What it does.
     pub description: &'static str,
+    /// What it points at.
     pub kind: ToolKind,
 }
 
+/// What a tool of a skill points at.
 #[derive(Debug, Clone, Copy)]
 pub enum ToolKind {
     /// An action of a sibling surface; `mode` is `rest` or `mcp`.
     Derived {
+        /// The sibling surface's namespace.
         namespace: &'static str,
+        /// The action's name there (a tool or an operation).
         action: &'static str,
+        /// `rest` or `mcp`.
         mode: &'static str,
     },
     /// An instruction file, relative to the skill's folder.

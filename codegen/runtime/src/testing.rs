@@ -15,16 +15,20 @@ use serde_json::{Value, json};
 /// One request the stub received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// The method (`GET`).
     pub method: String,
     /// The path as sent, still percent-encoded.
     pub path: String,
     /// The raw query string, if any.
     pub query: Option<String>,
+    /// The headers, as sent.
     pub headers: HeaderMap,
+    /// The body, as sent.
     pub body: Bytes,
 }
 
 impl Recorded {
+    /// The first value of header `name`, if it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -43,13 +47,18 @@ impl Recorded {
 
 /// What the stub answers: status, JSON body, and an optional delay.
 pub struct Reply {
+    /// The status answered.
     pub status: StatusCode,
+    /// The body, sent as JSON.
     pub body: Value,
+    /// How long to wait before answering.
     pub delay: Option<Duration>,
+    /// Headers added to the answer, `(name, value)`.
     pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
+    /// Answers `body` as JSON with `status` (500 if `status` is not a valid code), at once.
     pub fn json(status: u16, body: Value) -> Self {
         Reply {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),

@@ -91,7 +91,9 @@ pub fn current() -> Grammar {
 
 /// A key the two grammars spell differently.
 pub trait Spelling {
+    /// The key in alpha2.
     const ALPHA2: &'static str;
+    /// The key in beta5.
     const BETA5: &'static str;
 }
 
@@ -179,6 +181,7 @@ pub struct Named<T> {
     pub name: Option<String>,
     /// The path step to the item (`[2]` for a list item, `.x` for a map entry).
     pub seg: Seg,
+    /// The item, or why it could not be read.
     pub item: Lenient<T>,
 }
 
@@ -196,12 +199,15 @@ impl<T> Default for NamedList<T> {
 }
 
 impl<T> NamedList<T> {
+    /// Whether the list has no items.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// The number of items.
     pub fn len(&self) -> usize {
         self.0.len()
     }
+    /// The items, in document order.
     pub fn iter(&self) -> std::slice::Iter<'_, Named<T>> {
         self.0.iter()
     }

@@ -19,10 +19,13 @@ const START: Pos = Pos { line: 1, column: 1 };
 /// A parsed spec: its text, where each node sits, its grammar and the typed document.
 #[derive(Debug)]
 pub struct LoadedSpec {
+    /// The file's path and text.
     pub file: Arc<SourceFile>,
+    /// Where each node of the document sits.
     pub map: SourceMap,
     /// The grammar the document was read in (from its root key).
     pub grammar: Grammar,
+    /// The typed document.
     pub doc: Document,
     /// Problems found while loading that do not stop checking (an unknown version).
     pub early: Vec<Diagnostic>,

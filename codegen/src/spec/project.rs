@@ -17,6 +17,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 /// The spec (file 0) and every document it imports from.
 #[derive(Debug)]
 pub struct Project {
+    /// The spec (index 0), then each imported file, in the order first read.
     pub files: Vec<LoadedSpec>,
     /// Canonical path -> index into `files`.
     index: HashMap<PathBuf, usize>,

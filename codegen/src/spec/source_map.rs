@@ -10,7 +10,9 @@ use crate::diag::Pos;
 /// One step of a path into a YAML document.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Seg {
+    /// The value of a mapping key.
     Key(String),
+    /// An item of a sequence (from 0).
     Index(usize),
 }
 
@@ -18,7 +20,9 @@ pub enum Seg {
 /// project (0: the spec itself, others: files it imports) the path is in.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct YamlPath {
+    /// The document it is in (0: the spec itself).
     pub file: usize,
+    /// The steps from the document's root.
     pub segs: Vec<Seg>,
 }
 
@@ -34,12 +38,15 @@ impl YamlPath {
             segs: Vec::new(),
         }
     }
+    /// This path, then the mapping key `k`.
     pub fn key(&self, k: &str) -> Self {
         self.seg(&Seg::Key(k.to_owned()))
     }
+    /// This path, then item `i` of a sequence.
     pub fn index(&self, i: usize) -> Self {
         self.seg(&Seg::Index(i))
     }
+    /// This path, then one more step.
     pub fn seg(&self, s: &Seg) -> Self {
         let mut p = self.clone();
         p.segs.push(s.clone());
@@ -112,7 +119,9 @@ pub struct SourceMap {
 /// A YAML syntax error, located.
 #[derive(Debug)]
 pub struct SyntaxError {
+    /// What the parser reported.
     pub message: String,
+    /// Where in the file.
     pub pos: Pos,
 }
 

@@ -13,7 +13,9 @@ use super::source_map::{Seg, YamlPath};
 /// A deserialization error with the path of the offending node, relative to where it began.
 #[derive(Clone, Debug)]
 pub struct ValueError {
+    /// Where the error is, relative to where deserializing began.
     pub path: YamlPath,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -59,6 +61,7 @@ impl ValueError {
         E::custom(format!("{MARK}{encoded}{MARK}{}", self.message))
     }
 
+    /// An error at the key `key` of the node being read.
     pub fn at(key: &str, message: impl Into<String>) -> Self {
         ValueError {
             path: YamlPath::root().key(key),
@@ -80,7 +83,9 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ValueError> {
 /// A list item that failed to deserialize keeps its error, so siblings are still checked.
 #[derive(Clone, Debug)]
 pub enum Lenient<T> {
+    /// The item, read.
     Ok(T),
+    /// Why it could not be read.
     Err(ValueError),
 }
 

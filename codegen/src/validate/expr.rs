@@ -4,8 +4,11 @@ use crate::ir::{JsonSeg, Part, StepRef, Template};
 
 /// How a `{{name}}` inside a template resolves.
 pub enum Resolved {
+    /// A variable of `binds`, by name.
     Env(String),
+    /// An input, by name.
     Input(String),
+    /// The output of an earlier step.
     Step(StepRef),
 }
 
@@ -97,6 +100,7 @@ pub fn parse_json_path(text: &str) -> Result<Vec<JsonSeg>, String> {
 /// A segment of a path template.
 #[derive(Debug, PartialEq)]
 pub enum PathSeg<'a> {
+    /// Literal text.
     Lit(&'a str),
     /// A `{name}` or `{{name}}` placeholder.
     Var(&'a str),

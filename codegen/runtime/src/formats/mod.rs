@@ -158,15 +158,25 @@ pub use binary::{BinaryBody, DEFAULT_MAX_BINARY_SIZE, binary_body, parse_binary_
 /// The `outputRawFormat` of a consumed operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// JSON, read as is.
     Json,
+    /// XML: the root element's content (`xml` feature).
     Xml,
+    /// YAML: the first document (`yaml` feature).
     Yaml,
+    /// Comma-separated values, the first row the header (`csv` feature).
     Csv,
+    /// Tab-separated values, the first row the header (`csv` feature).
     Tsv,
+    /// Pipe-separated values, the first row the header (`csv` feature).
     Psv,
+    /// The tables of an HTML page, scoped by a CSS selector (`html` feature).
     Html,
+    /// Markdown: front matter, tables and sections (`markdown` feature).
     Markdown,
+    /// One binary-encoded Avro datum, decoded with an `.avsc` schema (`avro` feature).
     Avro,
+    /// One Protobuf message, decoded with a `.proto` schema (`protobuf` feature).
     Protobuf,
     /// Raw bytes passed through with their media type (beta5); never converted to JSON.
     Binary,
@@ -530,72 +540,112 @@ pub fn to_json_with_limits(
 pub enum FormatError {
     /// An `outputRawFormat` label that is not a format (the engine's wording).
     #[error("Unsupported \"{label}\" format specified")]
-    UnknownFormat { label: String },
+    UnknownFormat {
+        /// The label as written.
+        label: String,
+    },
     /// The format's parser is not compiled into this build.
     #[error("outputRawFormat `{format}` needs the `{feature}` feature of naftiko-runtime")]
     FeatureDisabled {
+        /// The format asked for.
         format: Format,
+        /// The cargo feature that compiles its parser in.
         feature: &'static str,
     },
     /// `binary` bodies bypass conversion.
     #[error(
         "outputRawFormat `{format}` is not converted to JSON: binary bodies pass through as bytes (see `formats::binary_body`)"
     )]
-    NotConvertible { format: Format },
+    NotConvertible {
+        /// The format asked for ([`Format::Binary`]).
+        format: Format,
+    },
     /// Avro or Protobuf without `outputSchema` (the engine's wording).
     #[error(
         "{} format requires outputSchema to be specified in operation specification",
         format.engine_name()
     )]
-    SchemaRequired { format: Format },
+    SchemaRequired {
+        /// The format that needs the schema.
+        format: Format,
+    },
     /// The `outputSchema` file does not exist (the engine's wording).
     #[error("{}", schema_not_found(*format, path))]
-    SchemaNotFound { format: Format, path: PathBuf },
+    SchemaNotFound {
+        /// The format the schema is for.
+        format: Format,
+        /// The path looked up.
+        path: PathBuf,
+    },
     /// The `outputSchema` file could not be read.
     #[error("cannot read the {format} schema {}: {source}", path.display())]
     SchemaRead {
+        /// The format the schema is for.
         format: Format,
+        /// The schema file.
         path: PathBuf,
+        /// Why it could not be read.
         #[source]
         source: std::io::Error,
     },
     /// The `outputSchema` file is not a valid schema.
     #[error("invalid {format} schema {}: {message}", path.display())]
     SchemaInvalid {
+        /// The format the schema is for.
         format: Format,
+        /// The schema file.
         path: PathBuf,
+        /// What the schema parser reported.
         message: String,
     },
     /// An `outputSchema` of the wrong kind for the format.
     #[error("the outputSchema of outputRawFormat `{format}` must be {expected}")]
     SchemaMismatch {
+        /// The format the schema is for.
         format: Format,
+        /// What the format takes as `outputSchema`.
         expected: &'static str,
     },
     /// The HTML `outputSchema` is not a CSS selector we can use.
     #[error("invalid CSS selector `{selector}` in outputSchema: {message}")]
-    Selector { selector: String, message: String },
+    Selector {
+        /// The selector as written.
+        selector: String,
+        /// Why it is rejected.
+        message: String,
+    },
     /// A text format whose body is not UTF-8.
     #[error("{format} body is not valid UTF-8 at line {line}, column {column}")]
     NotUtf8 {
+        /// The body's format.
         format: Format,
+        /// The line of the first invalid byte (1-based).
         line: usize,
+        /// Its column, in characters (1-based).
         column: usize,
     },
     /// The body is not valid in its format.
     #[error("invalid {format} body{}: {message}", at(*line, *column))]
     Syntax {
+        /// The body's format.
         format: Format,
+        /// The line of the error (1-based), when the parser gives one.
         line: Option<usize>,
+        /// Its column (1-based), when the parser gives one.
         column: Option<usize>,
+        /// What the parser reported.
         message: String,
     },
     /// The body nests deeper than the limit.
     #[error("{format} body nests deeper than {limit} levels{}", at(*line, *column))]
     TooDeep {
+        /// The body's format.
         format: Format,
+        /// The deepest nesting allowed, in levels.
         limit: usize,
+        /// The line where the limit was passed (1-based), when known.
         line: Option<usize>,
+        /// Its column (1-based), when known.
         column: Option<usize>,
     },
     /// The converted tree would grow past the bound set by the body's size.
@@ -603,17 +653,31 @@ pub enum FormatError {
         "{format} body expands past the conversion limit of {limit} {what} for a body of {input} bytes"
     )]
     TooLarge {
+        /// The body's format.
         format: Format,
+        /// What ran out (`values`, `bytes of text`, `nodes`, ...).
         what: &'static str,
+        /// The bound, in units of `what`.
         limit: usize,
+        /// The body's size, in bytes.
         input: usize,
     },
     /// A `maxBinarySize` that does not match `^\d+(\.\d+)?(B|KiB|MiB|GiB)$`.
     #[error("invalid maxBinarySize `{value}`: {reason}")]
-    BinarySize { value: String, reason: &'static str },
+    BinarySize {
+        /// The `maxBinarySize` as written.
+        value: String,
+        /// Why it is rejected.
+        reason: &'static str,
+    },
     /// A binary body larger than `maxBinarySize`.
     #[error("binary body of {size} bytes exceeds maxBinarySize ({max} bytes)")]
-    BinaryTooLarge { size: usize, max: usize },
+    BinaryTooLarge {
+        /// The body's size, in bytes.
+        size: usize,
+        /// The `maxBinarySize`, in bytes.
+        max: usize,
+    },
 }
 
 impl FormatError {

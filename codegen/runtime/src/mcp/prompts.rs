@@ -10,19 +10,28 @@ use serde_json::Value;
 /// One prompt, as the spec declares it.
 #[derive(Debug, Clone, Copy)]
 pub struct PromptSpec {
+    /// The name clients get it by.
     pub name: &'static str,
+    /// A human-readable title, if the spec gives one.
     pub title: Option<&'static str>,
+    /// What the prompt is for, if the spec says.
     pub description: Option<&'static str>,
+    /// The arguments its placeholders take.
     pub arguments: &'static [PromptArgumentSpec],
+    /// Its messages.
     pub body: PromptBody,
 }
 
 /// An argument of a prompt.
 #[derive(Debug, Clone, Copy)]
 pub struct PromptArgumentSpec {
+    /// The name its `{{placeholder}}` uses.
     pub name: &'static str,
+    /// A human-readable title, if the spec gives one.
     pub title: Option<&'static str>,
+    /// What to give, if the spec says.
     pub description: Option<&'static str>,
+    /// Whether `prompts/get` without it is an error.
     pub required: bool,
 }
 
@@ -38,7 +47,9 @@ pub enum PromptBody {
 /// Who says a prompt message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptRole {
+    /// A message from the user.
     User,
+    /// A message from the model.
     Assistant,
 }
 

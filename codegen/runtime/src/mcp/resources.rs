@@ -18,13 +18,17 @@ use crate::{Error, InputSpec, Inputs, Reply};
 /// One resource, as the spec declares it.
 #[derive(Debug, Clone, Copy)]
 pub struct ResourceSpec {
+    /// The resource's name in the spec.
     pub name: &'static str,
     /// The `label`, or the name when there is none.
     pub title: &'static str,
+    /// What it holds, if the spec says.
     pub description: Option<&'static str>,
     /// The URI, or URI template (`data://users/{id}/profile`).
     pub uri: &'static str,
+    /// Its media type; otherwise guessed from a file's extension, or JSON for a result.
     pub mime_type: Option<&'static str>,
+    /// Where its content comes from.
     pub source: ResourceSource,
 }
 
@@ -32,9 +36,15 @@ pub struct ResourceSpec {
 #[derive(Debug, Clone, Copy)]
 pub enum ResourceSource {
     /// Every file under this `file:` folder, each its own resource.
-    Files { location: &'static str },
+    Files {
+        /// The folder's `file:` location.
+        location: &'static str,
+    },
     /// The result of a flow ([`ToolSet::read`]); its inputs are the URI's variables.
-    Result { inputs: &'static [InputSpec] },
+    Result {
+        /// The URI's variables, as the flow's inputs.
+        inputs: &'static [InputSpec],
+    },
 }
 
 impl ResourceSpec {

@@ -49,11 +49,17 @@ impl Default for Policy {
 /// mean what [`Policy`]'s do.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// `None`: the environment decides (`NAFTIKO_SCRIPTING=true` enables).
     pub enabled: Option<bool>,
+    /// Where steps without `location` find their files (a `file:` URI).
     pub default_location: Option<String>,
+    /// The language of steps without `language`.
     pub default_language: Option<String>,
+    /// Milliseconds a script may run.
     pub timeout_ms: u64,
+    /// Statements (function calls and loop iterations) a script may run.
     pub statement_limit: u64,
+    /// The languages steps may use; empty allows all.
     pub allowed_languages: Vec<String>,
 }
 

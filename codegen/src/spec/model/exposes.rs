@@ -9,10 +9,15 @@ use crate::spec::value::{bad_tag, tag_of, variant};
 /// An entry of `exposes`: a surface, or (beta5) an import of one.
 #[derive(Debug)]
 pub enum ExposesEntry {
+    /// `type: rest`.
     Rest(Box<ExposesRest>),
+    /// `type: mcp`.
     Mcp(Box<ExposesMcp>),
+    /// `type: skill`.
     Skill(Box<ExposesSkill>),
+    /// `type: control`.
     Control(Box<ExposesControl>),
+    /// An adapter imported from another document.
     Import(ImportEntry),
 }
 

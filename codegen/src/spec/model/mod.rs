@@ -43,9 +43,12 @@ pub struct Document {
     pub naftiko: Option<String>,
     /// The version, under the beta5 root key.
     pub ikanos: Option<String>,
+    /// `info:` the capability's label, description, version and people.
     pub info: Option<Info>,
+    /// `binds`: variables whose values are kept outside the spec.
     #[serde(default)]
     pub binds: Vec<Lenient<BindsEntry>>,
+    /// `capability:` what it consumes, exposes and aggregates.
     pub capability: Option<Capability>,
     /// Shared consumes, for other documents to import.
     #[serde(default)]
@@ -74,17 +77,24 @@ impl Document {
     }
 }
 
+/// `info:` metadata about a capability.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Info {
     label: Option<Alpha2Key<String, Label>>,
     display: Option<Beta5Key<String, Label>>,
+    /// What the capability does.
     pub description: Option<String>,
+    /// Tags, for discovery.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// When it was created.
     pub created: Option<String>,
+    /// When it was last modified.
     pub modified: Option<String>,
+    /// Its version.
     pub version: Option<String>,
+    /// The people related to it.
     #[serde(default)]
     pub stakeholders: Vec<Person>,
 }
@@ -96,18 +106,24 @@ impl Info {
     }
 }
 
+/// A person related to a capability.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Person {
+    /// Their role (`owner`, `editor`, ...).
     pub role: String,
+    /// Their full name.
     pub full_name: String,
+    /// Their email address.
     pub email: Option<String>,
 }
 
 /// An entry of `binds`: a binding, or (beta5) an import of one.
 #[derive(Debug)]
 pub enum BindsEntry {
+    /// A binding declared here.
     Binding(Binding),
+    /// A binding imported from another document.
     Import(ImportEntry),
 }
 
@@ -125,7 +141,9 @@ impl<'de> Deserialize<'de> for BindsEntry {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Binding {
+    /// The binding's name, to tell its variables apart.
     pub namespace: String,
+    /// What the values are.
     pub description: Option<String>,
     /// Where the values are (`file:///...`); the environment when absent.
     pub location: Option<String>,
@@ -147,6 +165,7 @@ pub struct ImportEntry {
     /// The namespace it takes here (default: the same).
     #[serde(rename = "as")]
     pub alias: Option<String>,
+    /// What the import is for.
     pub description: Option<String>,
 }
 
@@ -165,35 +184,47 @@ impl ImportEntry {
     }
 }
 
+/// `capability:` the APIs consumed, the adapters exposed, the aggregates.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Capability {
+    /// `binds`: variables whose values are kept outside the spec.
     #[serde(default)]
     pub binds: Vec<Lenient<BindsEntry>>,
+    /// The adapters exposed (REST, MCP, skill, control).
     #[serde(default)]
     pub exposes: Vec<Lenient<ExposesEntry>>,
+    /// The HTTP APIs consumed.
     #[serde(default)]
     pub consumes: Vec<Lenient<ConsumesEntry>>,
+    /// Domain functions, for `ref`.
     #[serde(default)]
     pub aggregates: Vec<Lenient<AggregateEntry>>,
 }
 
+/// An HTTP method.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Method {
+    /// `GET` (the default).
     #[default]
     #[serde(rename = "GET")]
     Get,
+    /// `POST`.
     #[serde(rename = "POST")]
     Post,
+    /// `PUT`.
     #[serde(rename = "PUT")]
     Put,
+    /// `PATCH`.
     #[serde(rename = "PATCH")]
     Patch,
+    /// `DELETE`.
     #[serde(rename = "DELETE")]
     Delete,
 }
 
 impl Method {
+    /// The method as HTTP writes it (`GET`).
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -209,18 +240,26 @@ impl Method {
     }
 }
 
+/// The declared type of an input parameter.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum ParamType {
+    /// A JSON string.
     String,
+    /// Any JSON number.
     Number,
+    /// A whole number.
     Integer,
+    /// `true` or `false`.
     Boolean,
+    /// A JSON array.
     Array,
+    /// A JSON object.
     Object,
 }
 
 impl ParamType {
+    /// The type as the spec writes it (`string`).
     pub fn as_str(self) -> &'static str {
         match self {
             ParamType::String => "string",
@@ -237,15 +276,20 @@ impl ParamType {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolParam {
+    /// The declared type.
     #[serde(rename = "type")]
     pub ty: ParamType,
+    /// What it means (shown to the model).
     pub description: Option<String>,
+    /// Whether a caller must give it (default: yes).
     pub required: Option<bool>,
 }
 
 /// A value of a `with:` map: an expression string, or a constant of any other JSON type.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WithValue {
+    /// A string: a reference to an input or a step output (`$.step.field`), a
+    /// `{{template}}`, or text.
     Str(String),
     /// A number, boolean, list or map, passed as it is.
     Json(serde_json::Value),

@@ -7,18 +7,26 @@ use serde_yaml::Value;
 use crate::spec::grammar::NamedList;
 use crate::spec::value::variant;
 
+/// The declared type of an output parameter.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum OutputType {
+    /// A JSON string.
     String,
+    /// Any JSON number.
     Number,
+    /// A whole number.
     Integer,
+    /// `true` or `false`.
     Boolean,
+    /// A JSON object.
     Object,
+    /// A JSON array.
     Array,
 }
 
 impl OutputType {
+    /// The type as the spec writes it (`string`).
     pub fn as_str(self) -> &'static str {
         match self {
             OutputType::String => "string",
@@ -42,14 +50,21 @@ pub struct OutputParam {
     /// Only under `properties` (alpha2 repeats the key there); list items carry their name
     /// in the named list.
     pub name: Option<String>,
+    /// The declared type.
     #[serde(rename = "type")]
     pub ty: OutputType,
+    /// What the value means.
     pub description: Option<String>,
+    /// A mapped output's JSONPath into the answer (`$.data.id`).
     pub mapping: Option<String>,
+    /// A mock's `{{template}}`, or a consumed output's JSONPath.
     pub value: Option<String>,
+    /// `const`: a constant result.
     #[serde(rename = "const")]
     pub constant: Option<Value>,
+    /// An object's fields, by name.
     pub properties: Option<IndexMap<String, OutputParam>>,
+    /// An array's elements.
     pub items: Option<Items>,
     /// With `mapping` to an object: the shape of each of its values (a dictionary).
     pub values: Option<Box<OutputParam>>,
@@ -61,7 +76,9 @@ pub struct OutputParam {
 /// of named parameters in alpha2, a map keyed by name in beta5).
 #[derive(Clone, Debug)]
 pub enum Items {
+    /// The shape of every element.
     One(Box<OutputParam>),
+    /// Named fields of every element.
     Named(NamedList<OutputParam>),
 }
 

@@ -10,8 +10,11 @@ use crate::spec::value::{bad_tag, tag_of, variant};
 /// One step of an orchestration.
 #[derive(Debug)]
 pub enum Step {
+    /// `type: call`: a call of a consumed operation.
     Call(CallStep),
+    /// `type: lookup`: an entry found in an earlier step's output.
     Lookup(LookupStep),
+    /// `type: script`: a script run in a sandbox.
     Script(ScriptStep),
 }
 
@@ -31,9 +34,12 @@ impl<'de> Deserialize<'de> for Step {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallStep {
+    /// The `type:` tag (`call`).
     #[serde(rename = "type")]
     pub kind: String,
+    /// The consumed operation it calls (`namespace.operation`).
     pub call: String,
+    /// Values for the operation's parameters.
     pub with: Option<With>,
 }
 
@@ -42,12 +48,17 @@ pub struct CallStep {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LookupStep {
+    /// The `type:` tag (`lookup`).
     #[serde(rename = "type")]
     pub kind: String,
+    /// The earlier step whose output is searched.
     pub index: String,
+    /// `match`: the field of its entries compared.
     #[serde(rename = "match")]
     pub match_field: String,
+    /// The value looked up (an expression).
     pub lookup_value: String,
+    /// The fields of the found entry that the step outputs.
     pub output_parameters: Vec<String>,
 }
 
@@ -55,13 +66,19 @@ pub struct LookupStep {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptStep {
+    /// The `type:` tag (`script`).
     #[serde(rename = "type")]
     pub kind: String,
+    /// The script's language (`javascript`); the governance default otherwise.
     pub language: Option<String>,
+    /// The `file:` folder of `file` and `dependencies`; the governance default otherwise.
     pub location: Option<String>,
+    /// The script, relative to `location`.
     pub file: String,
+    /// Scripts run before `file`, in order, in the same scope.
     #[serde(default)]
     pub dependencies: Vec<String>,
+    /// Values for the script's `context`.
     pub with: Option<With>,
 }
 
@@ -71,6 +88,7 @@ pub struct ScriptStep {
 pub struct Mapping {
     target_name: Option<Alpha2Key<String, TargetName>>,
     target: Option<Beta5Key<String, TargetName>>,
+    /// A JSONPath into the step outputs (`$.step.field`).
     pub value: String,
 }
 
