@@ -29,6 +29,10 @@ enum Command {
     Expand {
         /// The capability spec.
         spec: PathBuf,
+        /// An OpenAPI document (3.0 or 3.1, YAML or JSON) of the consumed API: the answers of
+        /// the operations it describes get serde models and `<method>_typed` methods.
+        #[arg(long, value_name = "FILE")]
+        openapi: Option<PathBuf>,
     },
     /// Print the OpenAPI 3.1 document of a REST adapter (what it serves at `/openapi.json`).
     Openapi {
@@ -85,7 +89,10 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Expand { spec } => match naftiko_codegen::generate(&spec) {
+        Command::Expand { spec, openapi } => match match &openapi {
+            Some(doc) => naftiko_codegen::generate_with_openapi(&spec, doc),
+            None => naftiko_codegen::generate(&spec),
+        } {
             Ok(g) => {
                 eprint!("{}", g.warnings);
                 print!("{}", g.source);

@@ -11,6 +11,7 @@ mod control;
 mod flows;
 mod forward;
 mod mcp;
+mod models;
 mod openapi;
 mod rest;
 mod script;
@@ -28,8 +29,12 @@ pub fn openapi(cap: &Capability, r: &crate::ir::RestServer) -> serde_json::Value
     openapi::document(cap, r)
 }
 
-/// The whole generated file for `cap`, as chunks formatted one at a time ([`render`]).
-pub fn capability(cap: &Capability) -> Vec<Chunk<'_>> {
+/// The whole generated file for `cap`, as chunks formatted one at a time ([`render`]);
+/// `models` (one per client, or none) adds typed answers to the clients.
+pub fn capability<'a>(
+    cap: &'a Capability,
+    models: &'a [Option<crate::openapi_models::ClientModels>],
+) -> Vec<Chunk<'a>> {
     let mut chunks = vec![Chunk::items(move || header_items(cap))];
     chunks.extend(cap.clients.iter().enumerate().map(|(i, c)| {
         let forwarded = cap
@@ -37,7 +42,7 @@ pub fn capability(cap: &Capability) -> Vec<Chunk<'_>> {
             .iter()
             .flat_map(|r| &r.forwards)
             .any(|f| f.client == i);
-        client::module(c, forwarded)
+        client::module(c, forwarded, models.get(i).and_then(Option::as_ref))
     }));
     chunks.push(Chunk::items(move || clients_struct(cap)));
     if let Some(f) = aggregates::module(cap) {
