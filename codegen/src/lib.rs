@@ -24,6 +24,7 @@ pub mod diag;
 mod emit;
 pub mod ir;
 pub mod names;
+mod openapi_models;
 pub mod scaffold;
 pub mod spec;
 pub mod validate;
@@ -52,13 +53,18 @@ pub fn check(path: impl AsRef<Path>) -> Result<(ir::Capability, Diagnostics), Di
 /// Loads, checks and generates Rust source from the spec at `path`: clients and every
 /// surface the spec exposes.
 pub fn generate(path: impl AsRef<Path>) -> Result<Generated, Diagnostics> {
-    generate_with(path, &Parts::default())
+    generate_with(path, &Parts::default(), None)
 }
 
-/// Like [`generate`], generating only `parts`.
-pub fn generate_with(path: impl AsRef<Path>, parts: &Parts) -> Result<Generated, Diagnostics> {
+/// Like [`generate`], generating only `parts`, with typed answers from the OpenAPI
+/// document at `openapi` when one is given (see [`Builder::openapi`]).
+pub fn generate_with(
+    path: impl AsRef<Path>,
+    parts: &Parts,
+    openapi: Option<&Path>,
+) -> Result<Generated, Diagnostics> {
     let project = spec::load_project(path.as_ref())?;
-    generate_loaded(&project, parts)
+    generate_loaded(&project, parts, openapi)
 }
 
 /// Which parts of the code to generate, and so which features of `naftiko-runtime` the
@@ -93,6 +99,16 @@ impl Parts {
     };
 }
 
+/// Like [`generate`], with typed answers from the OpenAPI document (3.0 or 3.1, YAML or
+/// JSON) at `openapi`: see [`Builder::openapi`].
+pub fn generate_with_openapi(
+    path: impl AsRef<Path>,
+    openapi: impl AsRef<Path>,
+) -> Result<Generated, Diagnostics> {
+    let project = spec::load_project(path.as_ref())?;
+    generate_loaded(&project, &Parts::default(), Some(openapi.as_ref()))
+}
+
 /// Like [`generate`], for spec text already in memory; `name` is used in messages, to name
 /// the capability, and (its folder) to resolve imports.
 pub fn generate_str(
@@ -100,12 +116,23 @@ pub fn generate_str(
     text: impl Into<String>,
 ) -> Result<Generated, Diagnostics> {
     let project = spec::load_project_str(name, text.into())?;
-    generate_loaded(&project, &Parts::default())
+    generate_loaded(&project, &Parts::default(), None)
 }
 
-fn generate_loaded(project: &spec::Project, parts: &Parts) -> Result<Generated, Diagnostics> {
-    let (capability, warnings) = validate::check(project)?;
-    let chunks = emit::capability(&capability, parts);
+fn generate_loaded(
+    project: &spec::Project,
+    parts: &Parts,
+    openapi: Option<&Path>,
+) -> Result<Generated, Diagnostics> {
+    let (capability, mut warnings) = validate::check(project)?;
+    let models = match openapi {
+        Some(path) => {
+            let doc = openapi_models::Document::load(path)?;
+            openapi_models::build(&capability, &doc, &mut warnings)
+        }
+        None => Vec::new(),
+    };
+    let chunks = emit::capability(&capability, parts, &models);
     let file_name = project
         .root()
         .file
@@ -176,6 +203,7 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     file_name: Option<String>,
     parts: Parts,
+    openapi: Option<PathBuf>,
 }
 
 impl Builder {
@@ -229,13 +257,48 @@ impl Builder {
         self
     }
 
+    /// Typed answers from the OpenAPI document (3.0 or 3.1, YAML or JSON) at `path`, which
+    /// describes the consumed API; without it the output does not change.
+    ///
+    /// Each consumed operation is matched to the document's operation of the same HTTP
+    /// method and path (relative to the base URI, or with the base URI's path, or below the
+    /// path of the document's `servers[0].url`; path parameters match by position). The
+    /// schema of its JSON success answer (2xx, preferring 200 and 201), and every schema it
+    /// references, become serde types in a `pub mod models` of the client's module, and the
+    /// client gets `<method>_typed` beside each such raw method: it returns the model, or
+    /// `naftiko_runtime::Error::InvalidResponse` naming the operation and
+    /// the path of a mismatch. The models ignore fields their schemas do not declare; the
+    /// raw methods, unchanged, keep the whole body.
+    ///
+    /// A missing or unreadable document fails the build; operations it does not describe,
+    /// and schemas that cannot be typed (read as `serde_json::Value`), are warnings.
+    /// One document per build: a second call replaces the first.
+    ///
+    /// ```no_run
+    /// // in build.rs, inside `fn main()`:
+    /// naftiko_codegen::Builder::new()
+    ///     .openapi("lago-openapi.yaml")
+    ///     .compile("specs/lago-customers.yaml");
+    /// ```
+    pub fn openapi(mut self, path: impl Into<PathBuf>) -> Self {
+        self.openapi = Some(path.into());
+        self
+    }
+
     /// Generates code for `spec` and writes it; returns the written path or the diagnostics.
     ///
-    /// Prints `cargo::rerun-if-changed` for the spec so editing it regenerates.
+    /// Prints `cargo::rerun-if-changed` for the spec (and the OpenAPI document) so editing
+    /// it regenerates.
     pub fn try_compile(&self, spec: impl AsRef<Path>) -> Result<PathBuf, Diagnostics> {
         let spec = spec.as_ref();
         println!("cargo::rerun-if-changed={}", spec.display());
-        let generated = generate_with(spec, &self.parts)?;
+        let generated = match &self.openapi {
+            Some(doc) => {
+                println!("cargo::rerun-if-changed={}", doc.display());
+                generate_with(spec, &self.parts, Some(doc))?
+            }
+            None => generate_with(spec, &self.parts, None)?,
+        };
         // Imported files too: editing one regenerates.
         for source in generated.capability.sources.iter().skip(1) {
             println!("cargo::rerun-if-changed={}", source.display());

@@ -32,6 +32,10 @@ enum Command {
         /// Only the typed clients, as `Builder::build_server(false)` generates them.
         #[arg(long)]
         client_only: bool,
+        /// An OpenAPI document (3.0 or 3.1, YAML or JSON) of the consumed API: the answers of
+        /// the operations it describes get serde models and `<method>_typed` methods.
+        #[arg(long, value_name = "FILE")]
+        openapi: Option<PathBuf>,
     },
     /// Print the OpenAPI 3.1 document of a REST adapter (what it serves at `/openapi.json`).
     Openapi {
@@ -101,13 +105,18 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Expand { spec, client_only } => match naftiko_codegen::generate_with(
+        Command::Expand {
+            spec,
+            client_only,
+            openapi,
+        } => match naftiko_codegen::generate_with(
             &spec,
             &if client_only {
                 naftiko_codegen::Parts::CLIENT
             } else {
                 naftiko_codegen::Parts::default()
             },
+            openapi.as_deref(),
         ) {
             Ok(g) => {
                 eprint!("{}", g.warnings);

@@ -30,3 +30,34 @@ pub fn result<T: DeserializeOwned>(reply: Reply) -> Result<T, Error> {
         message: format!("the result does not have its declared type: {e}"),
     })
 }
+
+/// An upstream answer read as the model `T` (what the `*_typed` client methods generated
+/// from an OpenAPI document return).
+///
+/// A body that does not match is [`Error::InvalidResponse`] naming the operation
+/// (`namespace.operation`) and the path of the mismatch (`customer.metadata[0].key`).
+/// Fields `T` does not declare are ignored, as serde does; the [`Response`] keeps them.
+pub fn body<T: DeserializeOwned>(response: &crate::Response) -> Result<T, Error> {
+    let invalid = |message: String| Error::InvalidResponse {
+        operation: format!("{}.{}", response.namespace, response.operation),
+        message,
+    };
+    let model = std::any::type_name::<T>().rsplit("::").next().unwrap_or("");
+    if response.body.is_empty() {
+        return Err(invalid(format!(
+            "the body is empty, the model `{model}` expects JSON"
+        )));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(&response.body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            invalid(format!("the body is not valid JSON: {inner}"))
+        } else {
+            invalid(format!(
+                "the body does not match the model `{model}` at `{path}`: {inner}"
+            ))
+        }
+    })
+}

@@ -9,12 +9,18 @@ use crate::ir::{
     Body, Client, ClientAuth, Fixed, OpParam, Operation, ParamLoc, Part, PathPart, Placement,
     Template,
 };
+use crate::openapi_models::ClientModels;
 
 /// Operations per `impl Client` block (and parameter structs per chunk): a spec of
 /// thousands of operations is formatted a block at a time.
 const PER_CHUNK: usize = 64;
 
-pub(super) fn module(c: &Client, forwarded: bool) -> Chunk<'_> {
+/// The client module of `c`; `models`: its typed answers, from an OpenAPI document.
+pub(super) fn module<'a>(
+    c: &'a Client,
+    forwarded: bool,
+    models: Option<&'a ClientModels>,
+) -> Chunk<'a> {
     let m = format_ident!("{}", c.module);
     let base = c.base_uri_text();
     let base = &base;
@@ -156,6 +162,9 @@ pub(super) fn module(c: &Client, forwarded: bool) -> Chunk<'_> {
             quote!(#(#structs)*)
         }));
     }
+    if let Some(models) = models {
+        body.extend(super::models::chunks(c, models));
+    }
     Chunk::Module { head, body }
 }
 
@@ -261,21 +270,7 @@ fn method(op: &Operation) -> TokenStream {
     }
     text.push_str("\n\nA 2xx answer is `Ok`; any other status is [`naftiko_runtime::Error::Upstream`] with the upstream status and body.");
     let d = doc(&text);
-    let mut args = Vec::new();
-    for (_, p) in &path_params {
-        let f = format_ident!("{}", p.field);
-        let ty = match p.ty {
-            Some(crate::ir::ParamType::Integer) => quote!(i64),
-            Some(crate::ir::ParamType::Number) => quote!(f64),
-            Some(crate::ir::ParamType::Boolean) => quote!(bool),
-            _ => quote!(&str),
-        };
-        args.push(quote!(#f: #ty));
-    }
-    if op.has_params_struct() {
-        let st = format_ident!("{}", op.params_struct);
-        args.push(quote!(params: &#st));
-    }
+    let (args, _) = signature(op);
     let value_of = |i: usize| -> TokenStream {
         let p = &op.params[i];
         let f = format_ident!("{}", p.field);
@@ -390,6 +385,29 @@ fn method(op: &Operation) -> TokenStream {
             self.http.send(req).await
         }
     }
+}
+
+/// The parameters of an operation's method (`external_id: &str`, `params: &FooParams`),
+/// and the names that pass them on.
+pub(super) fn signature(op: &Operation) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    let (mut params, mut names) = (Vec::new(), Vec::new());
+    for (_, p) in op.path_params() {
+        let f = format_ident!("{}", p.field);
+        let ty = match p.ty {
+            Some(crate::ir::ParamType::Integer) => quote!(i64),
+            Some(crate::ir::ParamType::Number) => quote!(f64),
+            Some(crate::ir::ParamType::Boolean) => quote!(bool),
+            _ => quote!(&str),
+        };
+        params.push(quote!(#f: #ty));
+        names.push(quote!(#f));
+    }
+    if op.has_params_struct() {
+        let st = format_ident!("{}", op.params_struct);
+        params.push(quote!(params: &#st));
+        names.push(quote!(params));
+    }
+    (params, names)
 }
 
 /// The runtime `Format` of an operation's `outputRawFormat`.

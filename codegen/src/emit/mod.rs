@@ -11,6 +11,7 @@ mod control;
 mod flows;
 mod forward;
 mod mcp;
+mod models;
 mod openapi;
 mod rest;
 mod script;
@@ -28,8 +29,13 @@ pub fn openapi(cap: &Capability, r: &crate::ir::RestServer) -> serde_json::Value
     openapi::document(cap, r)
 }
 
-/// The whole generated file for `cap`, as chunks formatted one at a time ([`render`]).
-pub fn capability<'a>(cap: &'a Capability, parts: &crate::Parts) -> Vec<Chunk<'a>> {
+/// The whole generated file for `cap`, as chunks formatted one at a time ([`render`]):
+/// the `parts` asked for; `models` (one per client, or none) adds typed answers to the clients.
+pub fn capability<'a>(
+    cap: &'a Capability,
+    parts: &crate::Parts,
+    models: &'a [Option<crate::openapi_models::ClientModels>],
+) -> Vec<Chunk<'a>> {
     let mut chunks = vec![Chunk::items(move || header_items(cap))];
     chunks.extend(cap.clients.iter().enumerate().map(|(i, c)| {
         let forwarded = parts.rest
@@ -38,7 +44,7 @@ pub fn capability<'a>(cap: &'a Capability, parts: &crate::Parts) -> Vec<Chunk<'a
                 .iter()
                 .flat_map(|r| &r.forwards)
                 .any(|f| f.client == i);
-        client::module(c, forwarded)
+        client::module(c, forwarded, models.get(i).and_then(Option::as_ref))
     }));
     chunks.push(Chunk::items(move || clients_struct(cap)));
     if let Some(f) = aggregates::module(cap) {

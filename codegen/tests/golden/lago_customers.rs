@@ -102,11 +102,28 @@ pub mod lago_customers {
         /// A 2xx answer is `Ok`; any other status is [`naftiko_runtime::Error::Upstream`] with the upstream status and body.
         pub async fn findallcustomers(
             &self,
+            params: &FindallcustomersParams,
         ) -> Result<naftiko_runtime::Response, naftiko_runtime::Error> {
             let mut req = self
                 .http
                 .request(naftiko_runtime::Method::GET, "findallcustomers");
             req.path("/customers");
+            req.query("page", &params.page);
+            req.query("per_page", &params.per_page);
+            req.query("search_term", &params.search_term);
+            req.query("account_type[]", &params.account_type);
+            req.query("billing_entity_codes[]", &params.billing_entity_codes);
+            req.query("countries[]", &params.countries);
+            req.query("states[]", &params.states);
+            req.query("zipcodes[]", &params.zipcodes);
+            req.query("currencies[]", &params.currencies);
+            req.query(
+                "has_tax_identification_number",
+                &params.has_tax_identification_number,
+            );
+            req.query("customer_type", &params.customer_type);
+            req.query("has_customer_type", &params.has_customer_type);
+            req.query("metadata", &params.metadata);
             self.http.send(req).await
         }
 
@@ -200,6 +217,8 @@ pub mod lago_customers {
             req.query("external_subscription_id", &params.external_subscription_id);
             req.query("billable_metric_code", &params.billable_metric_code);
             req.query("periods_count", &params.periods_count);
+            req.query("page", &params.page);
+            req.query("per_page", &params.per_page);
             self.http.send(req).await
         }
 
@@ -272,6 +291,37 @@ pub mod lago_customers {
         pub body: naftiko_runtime::serde_json::Value,
     }
 
+    /// Parameters of [`Client::findallcustomers`] other than its path parameters.
+    #[derive(Clone, Debug, Default)]
+    pub struct FindallcustomersParams {
+        /// `page` (query): Page of results to return, from 1 (default 1).
+        pub page: Option<i64>,
+        /// `per_page` (query): Customers per page (Lago's default is 100).
+        pub per_page: Option<i64>,
+        /// `search_term` (query): Matches customers whose name, first name, last name, legal name, external id or email contains this text, ignoring case.
+        pub search_term: Option<String>,
+        /// `account_type[]` (query): Only customers of these account types (customer, partner).
+        pub account_type: Option<Vec<String>>,
+        /// `billing_entity_codes[]` (query): Only customers of these billing entities, by code.
+        pub billing_entity_codes: Option<Vec<String>>,
+        /// `countries[]` (query): Only customers in these countries (ISO 3166 alpha-2 codes).
+        pub countries: Option<Vec<String>>,
+        /// `states[]` (query): Only customers in these states.
+        pub states: Option<Vec<String>>,
+        /// `zipcodes[]` (query): Only customers with these zip codes.
+        pub zipcodes: Option<Vec<String>>,
+        /// `currencies[]` (query): Only customers billed in these currencies (ISO 4217 codes).
+        pub currencies: Option<Vec<String>>,
+        /// `has_tax_identification_number` (query): Only customers with (true) or without (false) a tax identification number.
+        pub has_tax_identification_number: Option<bool>,
+        /// `customer_type` (query): Only customers of this type (company, individual).
+        pub customer_type: Option<String>,
+        /// `has_customer_type` (query): Only customers whose type is set (true) or not set (false).
+        pub has_customer_type: Option<bool>,
+        /// `metadata` (query): Only customers whose metadata has these key-value pairs (sent as metadata[key]=value; an empty value matches customers without the key).
+        pub metadata: Option<naftiko_runtime::serde_json::Value>,
+    }
+
     /// Parameters of [`Client::findcustomercurrentusage`] other than its path parameters.
     #[derive(Clone, Debug, Default)]
     pub struct FindcustomercurrentusageParams {
@@ -288,6 +338,10 @@ pub mod lago_customers {
         pub billable_metric_code: Option<String>,
         /// `periods_count` (query): Number of past billing period to returns in the result
         pub periods_count: Option<i64>,
+        /// `page` (query): Page of periods to return, from 1 (default 1).
+        pub page: Option<i64>,
+        /// `per_page` (query): Periods per page (Lago's default is 100).
+        pub per_page: Option<i64>,
     }
 }
 
@@ -428,6 +482,149 @@ pub mod lago_customers_rest {
         ],
         "operationId": "findallcustomers",
         "description": "Lago List all customers",
+        "parameters": [
+          {
+            "name": "page",
+            "in": "query",
+            "required": false,
+            "description": "Page of results to return, from 1 (default 1).",
+            "schema": {
+              "type": "integer",
+              "format": "int64"
+            }
+          },
+          {
+            "name": "per_page",
+            "in": "query",
+            "required": false,
+            "description": "Customers per page (Lago's default is 100).",
+            "schema": {
+              "type": "integer",
+              "format": "int64"
+            }
+          },
+          {
+            "name": "search_term",
+            "in": "query",
+            "required": false,
+            "description": "Matches customers whose name, first name, last name, legal name, external id or email contains this text, ignoring case.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "account_type",
+            "in": "query",
+            "required": false,
+            "description": "Only customers of these account types (customer, partner).",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            }
+          },
+          {
+            "name": "billing_entity_codes",
+            "in": "query",
+            "required": false,
+            "description": "Only customers of these billing entities, by code.",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            }
+          },
+          {
+            "name": "countries",
+            "in": "query",
+            "required": false,
+            "description": "Only customers in these countries (ISO 3166 alpha-2 codes).",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            }
+          },
+          {
+            "name": "states",
+            "in": "query",
+            "required": false,
+            "description": "Only customers in these states.",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            }
+          },
+          {
+            "name": "zipcodes",
+            "in": "query",
+            "required": false,
+            "description": "Only customers with these zip codes.",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            }
+          },
+          {
+            "name": "currencies",
+            "in": "query",
+            "required": false,
+            "description": "Only customers billed in these currencies (ISO 4217 codes).",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            }
+          },
+          {
+            "name": "has_tax_identification_number",
+            "in": "query",
+            "required": false,
+            "description": "Only customers with (true) or without (false) a tax identification number.",
+            "schema": {
+              "type": "boolean"
+            }
+          },
+          {
+            "name": "customer_type",
+            "in": "query",
+            "required": false,
+            "description": "Only customers of this type (company, individual).",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "has_customer_type",
+            "in": "query",
+            "required": false,
+            "description": "Only customers whose type is set (true) or not set (false).",
+            "schema": {
+              "type": "boolean"
+            }
+          },
+          {
+            "name": "metadata",
+            "in": "query",
+            "required": false,
+            "description": "Only customers whose metadata has these key-value pairs (sent as metadata[key]=value; an empty value matches customers without the key).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            }
+          }
+        ],
         "responses": {
           "2XX": {
             "description": "The upstream's answer, passed through as it was (an empty body has no media type).",
@@ -436,6 +633,9 @@ pub mod lago_customers_rest {
                 "schema": {}
               }
             }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequestOrUpstream"
           },
           "413": {
             "$ref": "#/components/responses/PayloadTooLargeOrUpstream"
@@ -662,6 +862,26 @@ pub mod lago_customers_rest {
             "in": "query",
             "required": false,
             "description": "Number of past billing period to returns in the result",
+            "schema": {
+              "type": "integer",
+              "format": "int64"
+            }
+          },
+          {
+            "name": "page",
+            "in": "query",
+            "required": false,
+            "description": "Page of periods to return, from 1 (default 1).",
+            "schema": {
+              "type": "integer",
+              "format": "int64"
+            }
+          },
+          {
+            "name": "per_page",
+            "in": "query",
+            "required": false,
+            "description": "Periods per page (Lago's default is 100).",
             "schema": {
               "type": "integer",
               "format": "int64"
@@ -1106,13 +1326,147 @@ pub mod lago_customers_rest {
         naftiko_runtime::Reply::mapped(response, &CREATECUSTOMER_OUTPUT)
     }
 
-    static FINDALLCUSTOMERS_INPUTS: &[naftiko_runtime::InputSpec] = &[];
+    static FINDALLCUSTOMERS_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "page",
+            source: naftiko_runtime::Source::Query("page"),
+            ty: naftiko_runtime::Ty::Integer,
+            required: false,
+            description: Some("Page of results to return, from 1 (default 1)."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "per_page",
+            source: naftiko_runtime::Source::Query("per_page"),
+            ty: naftiko_runtime::Ty::Integer,
+            required: false,
+            description: Some("Customers per page (Lago's default is 100)."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "search_term",
+            source: naftiko_runtime::Source::Query("search_term"),
+            ty: naftiko_runtime::Ty::String,
+            required: false,
+            description: Some(
+                "Matches customers whose name, first name, last name, legal name, external id or email contains this text, ignoring case.",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "account_type",
+            source: naftiko_runtime::Source::Query("account_type"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some(
+                "Only customers of these account types (customer, partner).",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "billing_entity_codes",
+            source: naftiko_runtime::Source::Query("billing_entity_codes"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some("Only customers of these billing entities, by code."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "countries",
+            source: naftiko_runtime::Source::Query("countries"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some(
+                "Only customers in these countries (ISO 3166 alpha-2 codes).",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "states",
+            source: naftiko_runtime::Source::Query("states"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some("Only customers in these states."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "zipcodes",
+            source: naftiko_runtime::Source::Query("zipcodes"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some("Only customers with these zip codes."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "currencies",
+            source: naftiko_runtime::Source::Query("currencies"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some(
+                "Only customers billed in these currencies (ISO 4217 codes).",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "has_tax_identification_number",
+            source: naftiko_runtime::Source::Query("has_tax_identification_number"),
+            ty: naftiko_runtime::Ty::Boolean,
+            required: false,
+            description: Some(
+                "Only customers with (true) or without (false) a tax identification number.",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "customer_type",
+            source: naftiko_runtime::Source::Query("customer_type"),
+            ty: naftiko_runtime::Ty::String,
+            required: false,
+            description: Some("Only customers of this type (company, individual)."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "has_customer_type",
+            source: naftiko_runtime::Source::Query("has_customer_type"),
+            ty: naftiko_runtime::Ty::Boolean,
+            required: false,
+            description: Some(
+                "Only customers whose type is set (true) or not set (false).",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "metadata",
+            source: naftiko_runtime::Source::Query("metadata"),
+            ty: naftiko_runtime::Ty::Object,
+            required: false,
+            description: Some(
+                "Only customers whose metadata has these key-value pairs (sent as metadata[key]=value; an empty value matches customers without the key).",
+            ),
+            pattern: None,
+        },
+    ];
 
     static FINDALLCUSTOMERS_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
 
     /// Lago List all customers
     ///
     /// `GET /v1/customers` calls [`lago_customers::Client::findallcustomers`](super::lago_customers::Client::findallcustomers).
+    ///
+    /// Inputs:
+    /// - `page` (query `page`, integer): Page of results to return, from 1 (default 1).
+    /// - `per_page` (query `per_page`, integer): Customers per page (Lago's default is 100).
+    /// - `search_term` (query `search_term`, string): Matches customers whose name, first name, last name, legal name, external id or email contains this text, ignoring case.
+    /// - `account_type` (query `account_type`, array): Only customers of these account types (customer, partner).
+    /// - `billing_entity_codes` (query `billing_entity_codes`, array): Only customers of these billing entities, by code.
+    /// - `countries` (query `countries`, array): Only customers in these countries (ISO 3166 alpha-2 codes).
+    /// - `states` (query `states`, array): Only customers in these states.
+    /// - `zipcodes` (query `zipcodes`, array): Only customers with these zip codes.
+    /// - `currencies` (query `currencies`, array): Only customers billed in these currencies (ISO 4217 codes).
+    /// - `has_tax_identification_number` (query `has_tax_identification_number`, boolean): Only customers with (true) or without (false) a tax identification number.
+    /// - `customer_type` (query `customer_type`, string): Only customers of this type (company, individual).
+    /// - `has_customer_type` (query `has_customer_type`, boolean): Only customers whose type is set (true) or not set (false).
+    /// - `metadata` (query `metadata`, object): Only customers whose metadata has these key-value pairs (sent as metadata[key]=value; an empty value matches customers without the key).
     async fn findallcustomers(
         naftiko_runtime::axum::extract::State(
             clients,
@@ -1128,9 +1482,27 @@ pub mod lago_customers_rest {
 
     async fn run_findallcustomers(
         clients: &super::Clients,
-        _inputs: naftiko_runtime::Inputs,
+        mut inputs: naftiko_runtime::Inputs,
     ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
-        let response = clients.lago_customers.findallcustomers().await?;
+        let response = {
+            let params = super::lago_customers::FindallcustomersParams {
+                page: inputs.take_opt("page")?,
+                per_page: inputs.take_opt("per_page")?,
+                search_term: inputs.take_opt("search_term")?,
+                account_type: inputs.take_opt("account_type")?,
+                billing_entity_codes: inputs.take_opt("billing_entity_codes")?,
+                countries: inputs.take_opt("countries")?,
+                states: inputs.take_opt("states")?,
+                zipcodes: inputs.take_opt("zipcodes")?,
+                currencies: inputs.take_opt("currencies")?,
+                has_tax_identification_number: inputs
+                    .take_opt("has_tax_identification_number")?,
+                customer_type: inputs.take_opt("customer_type")?,
+                has_customer_type: inputs.take_opt("has_customer_type")?,
+                metadata: inputs.take_opt("metadata")?,
+            };
+            clients.lago_customers.findallcustomers(&params).await?
+        };
         naftiko_runtime::Reply::mapped(response, &FINDALLCUSTOMERS_OUTPUT)
     }
 
@@ -1343,6 +1715,22 @@ pub mod lago_customers_rest {
             description: Some("Number of past billing period to returns in the result"),
             pattern: None,
         },
+        naftiko_runtime::InputSpec {
+            name: "page",
+            source: naftiko_runtime::Source::Query("page"),
+            ty: naftiko_runtime::Ty::Integer,
+            required: false,
+            description: Some("Page of periods to return, from 1 (default 1)."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "per_page",
+            source: naftiko_runtime::Source::Query("per_page"),
+            ty: naftiko_runtime::Ty::Integer,
+            required: false,
+            description: Some("Periods per page (Lago's default is 100)."),
+            pattern: None,
+        },
     ];
 
     static FINDALLCUSTOMERPASTUSAGE_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
@@ -1356,6 +1744,8 @@ pub mod lago_customers_rest {
     /// - `external_subscription_id` (query `external_subscription_id`, string, required): The unique identifier of the subscription within your application.
     /// - `billable_metric_code` (query `billable_metric_code`, string): Billable metric code filter to apply to the charge usage
     /// - `periods_count` (query `periods_count`, integer): Number of past billing period to returns in the result
+    /// - `page` (query `page`, integer): Page of periods to return, from 1 (default 1).
+    /// - `per_page` (query `per_page`, integer): Periods per page (Lago's default is 100).
     async fn findallcustomerpastusage(
         naftiko_runtime::axum::extract::State(
             clients,
@@ -1379,6 +1769,8 @@ pub mod lago_customers_rest {
                 external_subscription_id: inputs.take("external_subscription_id")?,
                 billable_metric_code: inputs.take_opt("billable_metric_code")?,
                 periods_count: inputs.take_opt("periods_count")?,
+                page: inputs.take_opt("page")?,
+                per_page: inputs.take_opt("per_page")?,
             };
             clients
                 .lago_customers
@@ -1777,18 +2169,170 @@ pub mod lago_customers_mcp {
         naftiko_runtime::Reply::mapped(response, &LAGO_CREATE_CUSTOMER_OUTPUT)
     }
 
-    static LAGO_LIST_ALL_CUSTOMERS_INPUTS: &[naftiko_runtime::InputSpec] = &[];
+    static LAGO_LIST_ALL_CUSTOMERS_INPUTS: &[naftiko_runtime::InputSpec] = &[
+        naftiko_runtime::InputSpec {
+            name: "page",
+            source: naftiko_runtime::Source::Arg("page"),
+            ty: naftiko_runtime::Ty::Integer,
+            required: false,
+            description: Some("Page of results to return, from 1 (default 1)."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "per_page",
+            source: naftiko_runtime::Source::Arg("per_page"),
+            ty: naftiko_runtime::Ty::Integer,
+            required: false,
+            description: Some("Customers per page (Lago's default is 100)."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "search_term",
+            source: naftiko_runtime::Source::Arg("search_term"),
+            ty: naftiko_runtime::Ty::String,
+            required: false,
+            description: Some(
+                "Matches customers whose name, first name, last name, legal name, external id or email contains this text, ignoring case.",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "account_type",
+            source: naftiko_runtime::Source::Arg("account_type"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some(
+                "Only customers of these account types (customer, partner).",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "billing_entity_codes",
+            source: naftiko_runtime::Source::Arg("billing_entity_codes"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some("Only customers of these billing entities, by code."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "countries",
+            source: naftiko_runtime::Source::Arg("countries"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some(
+                "Only customers in these countries (ISO 3166 alpha-2 codes).",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "states",
+            source: naftiko_runtime::Source::Arg("states"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some("Only customers in these states."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "zipcodes",
+            source: naftiko_runtime::Source::Arg("zipcodes"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some("Only customers with these zip codes."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "currencies",
+            source: naftiko_runtime::Source::Arg("currencies"),
+            ty: naftiko_runtime::Ty::Array,
+            required: false,
+            description: Some(
+                "Only customers billed in these currencies (ISO 4217 codes).",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "has_tax_identification_number",
+            source: naftiko_runtime::Source::Arg("has_tax_identification_number"),
+            ty: naftiko_runtime::Ty::Boolean,
+            required: false,
+            description: Some(
+                "Only customers with (true) or without (false) a tax identification number.",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "customer_type",
+            source: naftiko_runtime::Source::Arg("customer_type"),
+            ty: naftiko_runtime::Ty::String,
+            required: false,
+            description: Some("Only customers of this type (company, individual)."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "has_customer_type",
+            source: naftiko_runtime::Source::Arg("has_customer_type"),
+            ty: naftiko_runtime::Ty::Boolean,
+            required: false,
+            description: Some(
+                "Only customers whose type is set (true) or not set (false).",
+            ),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "metadata",
+            source: naftiko_runtime::Source::Arg("metadata"),
+            ty: naftiko_runtime::Ty::Object,
+            required: false,
+            description: Some(
+                "Only customers whose metadata has these key-value pairs (sent as metadata[key]=value; an empty value matches customers without the key).",
+            ),
+            pattern: None,
+        },
+    ];
 
     static LAGO_LIST_ALL_CUSTOMERS_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
 
     /// Tool `lago-list-all-customers`: Lago List all customers
     ///
     /// It calls [`lago_customers::Client::findallcustomers`](super::lago_customers::Client::findallcustomers).
+    ///
+    /// Arguments:
+    /// - `page` (argument, integer): Page of results to return, from 1 (default 1).
+    /// - `per_page` (argument, integer): Customers per page (Lago's default is 100).
+    /// - `search_term` (argument, string): Matches customers whose name, first name, last name, legal name, external id or email contains this text, ignoring case.
+    /// - `account_type` (argument, array): Only customers of these account types (customer, partner).
+    /// - `billing_entity_codes` (argument, array): Only customers of these billing entities, by code.
+    /// - `countries` (argument, array): Only customers in these countries (ISO 3166 alpha-2 codes).
+    /// - `states` (argument, array): Only customers in these states.
+    /// - `zipcodes` (argument, array): Only customers with these zip codes.
+    /// - `currencies` (argument, array): Only customers billed in these currencies (ISO 4217 codes).
+    /// - `has_tax_identification_number` (argument, boolean): Only customers with (true) or without (false) a tax identification number.
+    /// - `customer_type` (argument, string): Only customers of this type (company, individual).
+    /// - `has_customer_type` (argument, boolean): Only customers whose type is set (true) or not set (false).
+    /// - `metadata` (argument, object): Only customers whose metadata has these key-value pairs (sent as metadata[key]=value; an empty value matches customers without the key).
     async fn run_lago_list_all_customers(
         clients: &super::Clients,
-        _inputs: naftiko_runtime::Inputs,
+        mut inputs: naftiko_runtime::Inputs,
     ) -> Result<naftiko_runtime::Reply, naftiko_runtime::Error> {
-        let response = clients.lago_customers.findallcustomers().await?;
+        let response = {
+            let params = super::lago_customers::FindallcustomersParams {
+                page: inputs.take_opt("page")?,
+                per_page: inputs.take_opt("per_page")?,
+                search_term: inputs.take_opt("search_term")?,
+                account_type: inputs.take_opt("account_type")?,
+                billing_entity_codes: inputs.take_opt("billing_entity_codes")?,
+                countries: inputs.take_opt("countries")?,
+                states: inputs.take_opt("states")?,
+                zipcodes: inputs.take_opt("zipcodes")?,
+                currencies: inputs.take_opt("currencies")?,
+                has_tax_identification_number: inputs
+                    .take_opt("has_tax_identification_number")?,
+                customer_type: inputs.take_opt("customer_type")?,
+                has_customer_type: inputs.take_opt("has_customer_type")?,
+                metadata: inputs.take_opt("metadata")?,
+            };
+            clients.lago_customers.findallcustomers(&params).await?
+        };
         naftiko_runtime::Reply::mapped(response, &LAGO_LIST_ALL_CUSTOMERS_OUTPUT)
     }
 
@@ -1968,6 +2512,22 @@ pub mod lago_customers_mcp {
             description: Some("Number of past billing period to returns in the result"),
             pattern: None,
         },
+        naftiko_runtime::InputSpec {
+            name: "page",
+            source: naftiko_runtime::Source::Arg("page"),
+            ty: naftiko_runtime::Ty::Integer,
+            required: false,
+            description: Some("Page of periods to return, from 1 (default 1)."),
+            pattern: None,
+        },
+        naftiko_runtime::InputSpec {
+            name: "per_page",
+            source: naftiko_runtime::Source::Arg("per_page"),
+            ty: naftiko_runtime::Ty::Integer,
+            required: false,
+            description: Some("Periods per page (Lago's default is 100)."),
+            pattern: None,
+        },
     ];
 
     static LAGO_RETRIEVE_CUSTOMER_PAST_USAGE_OUTPUT: naftiko_runtime::Shape = naftiko_runtime::Shape::Whole;
@@ -1981,6 +2541,8 @@ pub mod lago_customers_mcp {
     /// - `external_subscription_id` (argument, string, required): The unique identifier of the subscription within your application.
     /// - `billable_metric_code` (argument, string): Billable metric code filter to apply to the charge usage
     /// - `periods_count` (argument, integer): Number of past billing period to returns in the result
+    /// - `page` (argument, integer): Page of periods to return, from 1 (default 1).
+    /// - `per_page` (argument, integer): Periods per page (Lago's default is 100).
     async fn run_lago_retrieve_customer_past_usage(
         clients: &super::Clients,
         mut inputs: naftiko_runtime::Inputs,
@@ -1991,6 +2553,8 @@ pub mod lago_customers_mcp {
                 external_subscription_id: inputs.take("external_subscription_id")?,
                 billable_metric_code: inputs.take_opt("billable_metric_code")?,
                 periods_count: inputs.take_opt("periods_count")?,
+                page: inputs.take_opt("page")?,
+                per_page: inputs.take_opt("per_page")?,
             };
             clients
                 .lago_customers
