@@ -2,5 +2,12 @@
 //! A spec error fails the build with the spec's file, line and column.
 
 fn main() {
-    naftiko_codegen::Builder::new().compile("../specs/lago-customers.yaml");
+    // In the repository the spec is `../specs/lago-customers.yaml`; the packaged crate
+    // (`cargo package`) carries it as `lago-customers.yaml`, a link to that file.
+    let spec = if std::path::Path::new("../specs/lago-customers.yaml").is_file() {
+        "../specs/lago-customers.yaml"
+    } else {
+        "lago-customers.yaml"
+    };
+    naftiko_codegen::Builder::new().compile(spec);
 }

@@ -272,9 +272,16 @@ pub fn init_tracing_with(log_bodies: bool) {
             .with_target("rmcp", LevelFilter::INFO)
             .with_target("h2", LevelFilter::DEBUG),
     };
+    // Hang-ups are shown when RUST_LOG asks for DEBUG (or more) somewhere.
+    let hang_ups = HangUps {
+        show: filter
+            .max_level_hint()
+            .is_some_and(|l| l >= LevelFilter::DEBUG),
+    };
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(bodies)
+        .with(hang_ups)
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(|| CappedLines(std::io::stderr()))
@@ -283,6 +290,55 @@ pub fn init_tracing_with(log_bodies: bool) {
                 .with_target(false),
         )
         .try_init();
+}
+
+/// Holds back the MCP SDK's ERROR events for a client that hung up mid-call (its answer could
+/// not be sent: "fail to response message", "failed to send pending response during drain",
+/// "channel closed"...): a normal event, not an error of this service. They are logged only
+/// when the log level allows DEBUG.
+struct HangUps {
+    show: bool,
+}
+
+/// What rmcp says when it cannot hand an answer to a peer that has gone.
+const HANG_UP_MESSAGES: &[&str] = &[
+    "fail to response message",
+    "response send task failed",
+    "failed to send pending response during drain",
+    "response send task failed during drain",
+    "fail to close sink",
+];
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for HangUps {
+    fn event_enabled(
+        &self,
+        event: &tracing::Event<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        let meta = event.metadata();
+        if *meta.level() != tracing::Level::ERROR || !meta.target().starts_with("rmcp") || self.show
+        {
+            return true;
+        }
+        !is_hang_up(event)
+    }
+}
+
+/// Whether `event` (an rmcp ERROR) reports an answer that could not reach a departed peer.
+fn is_hang_up(event: &tracing::Event<'_>) -> bool {
+    struct Text(String);
+    impl tracing::field::Visit for Text {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            use std::fmt::Write as _;
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+    let mut text = Text(String::new());
+    event.record(&mut text);
+    let text = text.0.to_ascii_lowercase();
+    HANG_UP_MESSAGES.iter().any(|m| text.contains(m))
+        || text.contains("channel closed")
+        || text.contains("connection closed")
 }
 
 /// A writer that cuts each log line (one `write` of the formatter) at [`MAX_LOG_LINE`].
@@ -382,5 +438,39 @@ pub fn explain(e: &Error) -> String {
             "environment variable `{v}` is not set: set it (export {v}=...) before starting"
         ),
         e => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    /// Counts the events that reach the end of the stack.
+    #[derive(Clone, Default)]
+    struct Count(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Count {
+        fn on_event(&self, _: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_client_hanging_up_is_not_an_error() {
+        let count = Count::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_subscriber::filter::LevelFilter::INFO)
+            .with(HangUps { show: false })
+            .with(count.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            // As rmcp logs them (target `rmcp::service`).
+            tracing::error!(target: "rmcp::service", error = %"channel closed", "fail to response message");
+            tracing::error!(target: "rmcp::service", error = %"broken pipe", "failed to send pending response during drain");
+            // A real error of the SDK, and ours, still get through.
+            tracing::error!(target: "rmcp::service", error = %"bad frame", "session store load failed");
+            tracing::error!(target: "naftiko_runtime::serve", "channel closed");
+        });
+        assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 }
