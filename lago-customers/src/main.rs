@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 use lago_customers::{Clients, sandbox::Sandbox, surfaces};
 use naftiko_runtime::cli::{
-    ClientArgs, CompletionsArgs, ServeArgs, StdioArgs, explain, init_tracing_with, run,
+    ClientArgs, CompletionsArgs, ServeArgs, StdioArgs, explain, init_logging, run,
 };
 use naftiko_runtime::{Error, serve};
 
@@ -102,9 +102,9 @@ fn explain_lago(e: &Error) -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing_with(match &cli.command {
-        Command::Serve { args, .. } => args.client.log_bodies,
-        Command::McpStdio { args, .. } => args.client.log_bodies,
+    init_logging(match &cli.command {
+        Command::Serve { args, .. } => &args.client,
+        Command::McpStdio { args, .. } => &args.client,
         Command::Completions(c) => {
             c.print(Cli::command(), Some("lago-customers".as_ref()));
             return ExitCode::SUCCESS;

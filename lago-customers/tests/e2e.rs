@@ -568,3 +568,81 @@ async fn the_api_key_never_reaches_the_logs() {
         Some(format!("Bearer {key}").as_str())
     );
 }
+
+/// Every answer carries an `x-request-id` (the caller's, else a new one); `--access-log`
+/// writes one line per request with it; `--log-format json` makes every line a JSON object.
+#[tokio::test(flavor = "multi_thread")]
+async fn request_ids_access_log_and_json_logs() {
+    let log = std::env::temp_dir().join(format!("lago-access-{}.txt", std::process::id()));
+    let file = std::fs::File::create(&log).unwrap();
+    let (rest_port, mcp_port) = (
+        naftiko_runtime::testing::free_port(),
+        naftiko_runtime::testing::free_port(),
+    );
+    let rest = format!("127.0.0.1:{rest_port}");
+    let mcp = format!("127.0.0.1:{mcp_port}");
+    let mut svc = naftiko_runtime::testing::Service::start_logging_to(
+        std::path::Path::new(env!("CARGO_BIN_EXE_lago-customers")),
+        &[
+            "serve",
+            "--sandbox",
+            "--access-log",
+            "--log-format",
+            "json",
+            "--rest-addr",
+            &rest,
+            "--mcp-addr",
+            &mcp,
+        ],
+        &[("RUST_LOG", "info")],
+        &[rest_port, mcp_port],
+        file.into(),
+    );
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("http://{rest}/v1/customers/demo-customer"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let made = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let r = http
+        .get(format!("http://{rest}/v1/customers?pgae=1"))
+        .header("x-request-id", "caller-id-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["x-request-id"], "caller-id-7");
+    let client = common::mcp_client(&format!("http://{mcp}/mcp"), None).await;
+    let _ = common::call(&client, "lago-list-all-customers", json!({})).await;
+    client.cancel().await.unwrap();
+    let _ = svc.0.kill();
+    let _ = svc.0.wait();
+    let logs = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let access: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["target"] == "access")
+        .collect();
+    let find = |id: &str| {
+        access
+            .iter()
+            .find(|l| l["span"]["id"] == id)
+            .unwrap_or_else(|| panic!("no access line for {id}:\n{logs}"))
+    };
+    let ok = find(&made);
+    assert_eq!(ok["fields"]["status"], 200);
+    assert_eq!(ok["span"]["path"], "/v1/customers/demo-customer");
+    assert_eq!(find("caller-id-7")["fields"]["status"], 400);
+    assert!(
+        access.iter().any(|l| l["span"]["surface"] == "mcp"),
+        "{logs}"
+    );
+    // The query (which may hold customer data) is not logged.
+    assert!(!logs.contains("pgae"), "{logs}");
+}

@@ -31,6 +31,25 @@ pub struct ClientArgs {
     /// it they are kept out of the logs, as they may hold customer data.
     #[arg(long)]
     pub log_bodies: bool,
+    /// How log lines are written to stderr: `text` for people, `json` (one object per line:
+    /// timestamp, level, fields, spans) for log collectors.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// The shape of log lines (`--log-format`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per event (tracing-subscriber's JSON format).
+    Json,
+}
+
+/// Logs to stderr as `args` (`--log-bodies`, `--log-format`) say; see [`init_tracing_with`].
+pub fn init_logging(args: &ClientArgs) {
+    init_tracing_as(args.log_bodies, args.log_format);
 }
 
 impl ClientArgs {
@@ -120,6 +139,10 @@ pub struct ServeArgs {
     /// load balancer stops sending first (Kubernetes: a few seconds).
     #[arg(long, default_value_t = 0.0, value_name = "SECONDS", value_parser = seconds_or_zero)]
     pub shutdown_delay: f64,
+    /// Log one line per request (surface, method, path, `x-request-id`, status, time) and
+    /// tag every line logged during a request with its id.
+    #[arg(long)]
+    pub access_log: bool,
     /// The upstream flags.
     #[command(flatten)]
     pub client: ClientArgs,
@@ -142,6 +165,7 @@ impl ServeArgs {
             drain: Duration::from_secs_f64(self.shutdown_timeout),
             control_addr: self.control_addr,
             shutdown_delay: Duration::from_secs_f64(self.shutdown_delay),
+            access_log: self.access_log,
             mcp_token: self
                 .mcp_token
                 .clone()
@@ -260,6 +284,11 @@ pub const MAX_LOG_LINE: usize = 4096;
 /// held at info and debug, whatever `RUST_LOG` asks. Every line is at most
 /// [`MAX_LOG_LINE`] bytes.
 pub fn init_tracing_with(log_bodies: bool) {
+    init_tracing_as(log_bodies, LogFormat::Text);
+}
+
+/// Like [`init_tracing_with`], in the `format` given.
+pub fn init_tracing_as(log_bodies: bool, format: LogFormat) {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
@@ -278,18 +307,30 @@ pub fn init_tracing_with(log_bodies: bool) {
             .max_level_hint()
             .is_some_and(|l| l >= LevelFilter::DEBUG),
     };
-    let _ = tracing_subscriber::registry()
+    let registry = tracing_subscriber::registry()
         .with(filter)
         .with(bodies)
-        .with(hang_ups)
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(|| CappedLines(std::io::stderr()))
-                // Colour codes only for a person at a terminal, not in files or collectors.
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                .with_target(false),
-        )
-        .try_init();
+        .with(hang_ups);
+    let _ = match format {
+        LogFormat::Text => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(|| CappedLines::text(std::io::stderr()))
+                    // Colour codes only for a person at a terminal, not in files or collectors.
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_target(false),
+            )
+            .try_init(),
+        LogFormat::Json => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .with_writer(|| CappedLines::json(std::io::stderr())),
+            )
+            .try_init(),
+    };
 }
 
 /// Holds back the MCP SDK's ERROR events for a client that hung up mid-call (its answer could
@@ -342,25 +383,49 @@ fn is_hang_up(event: &tracing::Event<'_>) -> bool {
 }
 
 /// A writer that cuts each log line (one `write` of the formatter) at [`MAX_LOG_LINE`].
-struct CappedLines<W>(W);
+/// A cut JSON line is written as a JSON object of its own, so every line stays valid JSON.
+struct CappedLines<W> {
+    out: W,
+    json: bool,
+}
+
+impl<W> CappedLines<W> {
+    fn text(out: W) -> Self {
+        CappedLines { out, json: false }
+    }
+
+    fn json(out: W) -> Self {
+        CappedLines { out, json: true }
+    }
+}
 
 impl<W: std::io::Write> std::io::Write for CappedLines<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if buf.len() <= MAX_LOG_LINE {
-            self.0.write_all(buf)?;
+            self.out.write_all(buf)?;
             return Ok(buf.len());
         }
         let mut cut = MAX_LOG_LINE;
         while cut > 0 && (buf[cut] & 0xC0) == 0x80 {
             cut -= 1;
         }
-        self.0.write_all(&buf[..cut])?;
-        writeln!(self.0, " ... [{} more bytes not logged]", buf.len() - cut)?;
+        if self.json {
+            let line = serde_json::json!({
+                "level": "WARN",
+                "message": "a log line was cut",
+                "line_start": String::from_utf8_lossy(&buf[..cut]),
+                "bytes_not_logged": buf.len() - cut,
+            });
+            writeln!(self.out, "{line}")?;
+        } else {
+            self.out.write_all(&buf[..cut])?;
+            writeln!(self.out, " ... [{} more bytes not logged]", buf.len() - cut)?;
+        }
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
+        self.out.flush()
     }
 }
 
@@ -380,9 +445,9 @@ where
 {
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let cli = Cli::parse_from(&args);
-    let log_bodies = match &cli.command {
-        Command::Serve(a) => a.client.log_bodies,
-        Command::McpStdio(a) => a.client.log_bodies,
+    let client = match &cli.command {
+        Command::Serve(a) => &a.client,
+        Command::McpStdio(a) => &a.client,
         Command::Completions(c) => {
             c.print(
                 <Cli as clap::CommandFactory>::command(),
@@ -391,7 +456,7 @@ where
             return ExitCode::SUCCESS;
         }
     };
-    init_tracing_with(log_bodies);
+    init_logging(client);
     run(
         async move {
             match cli.command {

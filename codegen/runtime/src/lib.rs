@@ -12,6 +12,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "serve")]
+pub mod access;
 #[cfg(feature = "rest")]
 pub mod auth;
 pub mod binds;

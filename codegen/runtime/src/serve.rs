@@ -130,6 +130,9 @@ pub struct ServeOptions {
     /// After a shutdown signal, how long readiness reports down while requests are still
     /// accepted, so that load balancers stop sending before the listeners close.
     pub shutdown_delay: Duration,
+    /// One INFO line per request (surface, method, path, request id, status, time), and the
+    /// request id on every line logged while it runs. Request ids are always set.
+    pub access_log: bool,
 }
 
 impl Default for ServeOptions {
@@ -152,6 +155,7 @@ impl Default for ServeOptions {
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             control_addr: None,
             shutdown_delay: Duration::ZERO,
+            access_log: false,
         }
     }
 }
@@ -361,6 +365,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
             app = crate::metrics::record_rest(app);
         }
         let app = app.layer(axum::Extension(BodyLimit(options.body_limit)));
+        let app = crate::access::layer(app, "rest", options.access_log);
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Config(e.to_string()))?;
@@ -409,6 +414,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
             crate::mcp::http_router(m.handler, &mcp_options, mcp_stop.child_token()),
             auth.clone(),
         );
+        let app = crate::access::layer(app, "mcp", options.access_log);
         tracing::info!(
             "MCP `{}` listening on http://{addr}/mcp ({} tools, Streamable HTTP{}{})",
             m.namespace,
