@@ -265,6 +265,9 @@ impl Client {
                     out.extend(t.vars())
                 }
                 Some(Body::Form(fields)) => out.extend(fields.iter().flat_map(|(_, t)| t.vars())),
+                Some(Body::Multipart(parts)) => {
+                    out.extend(parts.iter().flat_map(|p| p.value.vars()))
+                }
                 _ => {}
             }
         }
@@ -418,6 +421,21 @@ pub enum Body {
     },
     /// `application/x-www-form-urlencoded` fields.
     Form(Vec<(String, Template)>),
+    /// `multipart/form-data` parts, in order.
+    Multipart(Vec<FormPart>),
+}
+
+/// One part of a `multipart/form-data` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormPart {
+    /// The form field's name.
+    pub name: String,
+    /// Its content, with `{{placeholders}}`, sent as rendered.
+    pub value: Template,
+    /// The file name of a file part (`Content-Disposition: ...; filename=`).
+    pub filename: Option<String>,
+    /// The part's media type.
+    pub content_type: Option<String>,
 }
 
 /// How an upstream answer is read before mappings apply.

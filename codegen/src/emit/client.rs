@@ -352,6 +352,27 @@ fn method(op: &Operation) -> TokenStream {
             });
             quote!(req.form(&[#(#fields),*]);)
         }
+        Some(Body::Multipart(parts)) => {
+            let parts = parts.iter().map(|p| {
+                let name = &p.name;
+                let value = text_template(&p.value, TemplateCtx::Client(&by_name));
+                let filename = match &p.filename {
+                    Some(f) => quote!(Some(#f)),
+                    None => quote!(None),
+                };
+                let content_type = match &p.content_type {
+                    Some(c) => quote!(Some(#c)),
+                    None => quote!(None),
+                };
+                quote!(naftiko_runtime::client::FormPart {
+                    name: #name,
+                    value: #value,
+                    filename: #filename,
+                    content_type: #content_type,
+                })
+            });
+            quote!(req.multipart(&[#(#parts),*]);)
+        }
     };
     let http_method = format_ident!("{}", op.method.as_str());
     let op_name = &op.name;

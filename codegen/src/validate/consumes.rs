@@ -641,9 +641,36 @@ impl<'a> Checker<'a> {
                         Some(Body::Form(out))
                     }
                 },
-                RequestBody::Multipart(_) => {
-                    self.unsupported(&bpath, "a `multipartForm` body");
-                    None
+                RequestBody::Multipart(m) => {
+                    let mut parts = Vec::new();
+                    let mut good = true;
+                    for (i, part) in m.data.iter().enumerate() {
+                        let ppath = bpath.key("data").index(i);
+                        // A line break would end the part's header early.
+                        for (key, text) in [
+                            ("name", Some(&part.name)),
+                            ("filename", part.filename.as_ref()),
+                            ("contentType", part.content_type.as_ref()),
+                        ] {
+                            if text.is_some_and(|t| t.contains(['\r', '\n'])) {
+                                self.error_value(
+                                    &ppath.key(key),
+                                    format!("a multipart `{key}` must fit on one line"),
+                                );
+                                good = false;
+                            }
+                        }
+                        match tpl(self, &part.value) {
+                            Some(value) => parts.push(crate::ir::FormPart {
+                                name: part.name.clone(),
+                                value,
+                                filename: part.filename.clone(),
+                                content_type: part.content_type.clone(),
+                            }),
+                            None => good = false,
+                        }
+                    }
+                    good.then_some(Body::Multipart(parts))
                 }
             };
             if body.is_none() {
