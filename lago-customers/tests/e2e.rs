@@ -625,10 +625,7 @@ async fn request_ids_access_log_and_json_logs() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
-    let access: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l["target"] == "access")
-        .collect();
+    let access: Vec<&Value> = lines.iter().filter(|l| l["target"] == "access").collect();
     let find = |id: &str| {
         access
             .iter()
