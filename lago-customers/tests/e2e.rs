@@ -353,6 +353,8 @@ async fn bad_input_never_reaches_lago_or_another_path() {
             400,
         ),
         (reqwest::Method::POST, "/v1/customers", None, 400),
+        // A query parameter the route does not take (a typo of `page`).
+        (reqwest::Method::GET, "/v1/customers?pgae=2", None, 400),
         (
             reqwest::Method::POST,
             "/v1/customers",
@@ -410,7 +412,7 @@ async fn bad_input_never_reaches_lago_or_another_path() {
             json!({"external_customer_id": "c", "external_subscription_id": "s", "periods_count": "three"}),
         ),
         ("lago-create-customer", json!({"body": "not an object"})),
-        ("lago-list-all-customers", json!({"page": 2})),
+        ("lago-list-all-customers", json!({"pgae": 2})),
     ] {
         let r = common::call(&client, tool, args.clone()).await;
         assert_eq!(r.is_error, Some(true), "{tool} {args}");
