@@ -204,6 +204,8 @@ async fn bind(
 pub struct Bound {
     listeners: Vec<(TcpListener, Arc<Endpoint>)>,
     cancel: CancellationToken,
+    /// Cancelled when a shutdown starts (see `Limits::closing`).
+    closing: CancellationToken,
     /// Cancels the MCP servers' own work (session streams) once their calls have finished.
     mcp_stop: CancellationToken,
     /// Whether MCP sessions are kept (their event streams stay open until `mcp_stop`).
@@ -232,15 +234,17 @@ impl Bound {
     /// Starts a graceful shutdown: readiness goes down at once, and the listeners close
     /// after [`ServeOptions::shutdown_delay`]; requests in flight then get the drain time.
     pub fn shutdown(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let (health, cancel, delay) = (
+        let (health, cancel, closing, delay) = (
             self.health.clone(),
             self.cancel.clone(),
+            self.closing.clone(),
             self.shutdown_delay,
         );
         async move {
             if let Some(h) = &health {
                 h.start_draining();
             }
+            closing.cancel();
             if !delay.is_zero() {
                 tracing::info!("readiness is down; closing the listeners in {delay:?}");
                 tokio::time::sleep(delay).await;
@@ -318,6 +322,8 @@ impl Bound {
 /// Binds every HTTP surface and logs where each listens and which upstream it calls.
 pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Bound, Error> {
     let cancel = CancellationToken::new();
+    // Cancelled first when a shutdown starts; with `cancel` at the latest.
+    let closing = cancel.child_token();
     let mcp_stop = CancellationToken::new();
     let mut listeners = Vec::new();
     if (options.rest_addr.is_some() && surfaces.rest.len() > 1)
@@ -379,7 +385,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
             Kind::Rest,
             format!("REST `{}`", r.namespace),
             app,
-            Limits::new(options, max_connections, cancel.clone()),
+            Limits::new(options, max_connections, cancel.clone(), closing.clone()),
         )
         .streaming(r.streamed);
         listeners.push((listener, endpoint));
@@ -434,7 +440,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
             Kind::Mcp,
             format!("MCP `{}`", m.namespace),
             app,
-            Limits::new(options, max_connections, cancel.clone()),
+            Limits::new(options, max_connections, cancel.clone(), closing.clone()),
         );
         listeners.push((listener, endpoint));
     }
@@ -462,7 +468,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
             Kind::Rest,
             "the control port".into(),
             app,
-            Limits::new(options, max_connections, cancel.clone()),
+            Limits::new(options, max_connections, cancel.clone(), closing.clone()),
         );
         listeners.push((listener, endpoint));
         health = Some(h);
@@ -475,6 +481,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
     Ok(Bound {
         listeners,
         cancel,
+        closing,
         mcp_stop,
         sessions: options.mcp.sessions,
         drain: options.drain,
@@ -545,7 +552,12 @@ pub(crate) fn test_endpoint() -> Arc<Endpoint> {
         Kind::Rest,
         "REST `test`".into(),
         axum::Router::new(),
-        Limits::new(&ServeOptions::default(), 16, CancellationToken::new()),
+        Limits::new(
+            &ServeOptions::default(),
+            16,
+            CancellationToken::new(),
+            CancellationToken::new(),
+        ),
     )
 }
 
@@ -579,6 +591,10 @@ pub(crate) struct Limits {
     pub(crate) connections: Arc<Semaphore>,
     /// Cancelled on shutdown.
     pub(crate) shutdown: CancellationToken,
+    /// Cancelled when a shutdown starts (before `shutdown`, by the shutdown delay): answers
+    /// then close their HTTP/1 connections, so that a load balancer's pooled connections are
+    /// gone before the listeners close, rather than reset under a request it has just sent.
+    pub(crate) closing: CancellationToken,
     /// Idle connections asked to close to make room under the connection cap, and how
     /// many more of them may still do so.
     reclaim: Notify,
@@ -589,7 +605,12 @@ pub(crate) struct Limits {
 const RECLAIM_BATCH: usize = 32;
 
 impl Limits {
-    fn new(options: &ServeOptions, max_connections: usize, shutdown: CancellationToken) -> Self {
+    fn new(
+        options: &ServeOptions,
+        max_connections: usize,
+        shutdown: CancellationToken,
+        closing: CancellationToken,
+    ) -> Self {
         let max_concurrency = options.max_concurrency.max(1);
         Limits {
             body_limit: options.body_limit,
@@ -602,6 +623,7 @@ impl Limits {
             calls: Arc::new(Semaphore::new(max_concurrency)),
             connections: Arc::new(Semaphore::new(max_connections)),
             shutdown,
+            closing,
             reclaim: Notify::new(),
             reclaim_budget: AtomicUsize::new(0),
         }
@@ -692,6 +714,7 @@ impl Endpoint {
     ) -> axum::response::Response {
         use tower_service::Service as _;
         let (parts, body) = req.into_parts();
+        let http1 = parts.version < http::Version::HTTP_2;
         if self.kind == Kind::Mcp && !names_host(&parts) {
             return self.refuse(
                 StatusCode::FORBIDDEN,
@@ -767,6 +790,12 @@ impl Endpoint {
                     _place: place,
                 })
             });
+        }
+        if http1 && self.limits.closing.is_cancelled() {
+            response.headers_mut().insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
+            );
         }
         response
     }
