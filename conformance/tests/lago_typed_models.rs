@@ -196,7 +196,7 @@ async fn main() {
         };
     }
     check!("createcustomer", c.createcustomer_typed(&Default::default()), customer);
-    check!("findallcustomers", c.findallcustomers_typed(), list);
+    check!("findallcustomers", c.findallcustomers_typed(&Default::default()), list);
     check!("deleteappliedcoupon", c.deleteappliedcoupon_typed(id, "c-1"), coupon);
     check!("generatecustomercheckouturl", c.generatecustomercheckouturl_typed(id), checkout);
     check!("findcustomercurrentusage", c.findcustomercurrentusage_typed(id, &Default::default()), current);
