@@ -88,12 +88,7 @@ impl Document {
             match serde_yaml::from_str(&file.text) {
                 Ok(v) => v,
                 Err(e) => {
-                    let pos = e.location().map(|l| Pos {
-                        line: l.line(),
-                        column: l.column(),
-                    });
-                    let msg = e.to_string();
-                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+                    let (pos, msg) = crate::spec::load::yaml_error(&e);
                     return fail(
                         Diagnostic::error(format!(
                             "the OpenAPI document is neither JSON nor valid YAML: {msg}"

@@ -94,13 +94,7 @@ pub fn load_str(path: impl Into<PathBuf>, text: String) -> Result<LoadedSpec, Di
     let value: Value = match serde_yaml::from_str(&file.text) {
         Ok(v) => v,
         Err(e) => {
-            let pos = e.location().map(|l| Pos {
-                line: l.line(),
-                column: l.column(),
-            });
-            let msg = e.to_string();
-            // yaml_serde appends " at line L column C"; the location is shown separately.
-            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+            let (pos, msg) = yaml_error(&e);
             return fail(Diagnostic::error(format!("invalid YAML: {msg}")).at(&file, pos));
         }
     };
@@ -197,6 +191,18 @@ pub fn resolve_path(base: &Path, reference: &str) -> PathBuf {
     } else {
         base.join(p)
     }
+}
+
+/// Where a YAML error is, and its message without the " at line L column C" that yaml_serde
+/// appends (a diagnostic shows the location on its own).
+pub(crate) fn yaml_error(e: &serde_yaml::Error) -> (Option<Pos>, String) {
+    let pos = e.location().map(|l| Pos {
+        line: l.line(),
+        column: l.column(),
+    });
+    let msg = e.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+    (pos, msg)
 }
 
 #[cfg(test)]
