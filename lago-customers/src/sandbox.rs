@@ -581,13 +581,13 @@ fn usage(currency: &Value, from: &str, to: &str, amount: i64) -> Value {
 async fn current_usage(
     State(s): State<Sandbox>,
     Path(id): Path<String>,
-    Query(q): Query<std::collections::HashMap<String, String>>,
+    Query(q): Query<Pairs>,
 ) -> Response {
     let st = s.lock();
     let Some(c) = find(&st, &id) else {
         return error(StatusCode::NOT_FOUND, Some("customer_not_found"), None);
     };
-    let sub = q.get("external_subscription_id");
+    let sub = first(&q, "external_subscription_id");
     if !sub.is_some_and(|sub| {
         st.subscriptions
             .iter()
