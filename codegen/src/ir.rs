@@ -1034,6 +1034,23 @@ pub struct Control {
     pub info: bool,
     /// `/metrics` (and recording them).
     pub metrics: bool,
+    /// OpenTelemetry traces.
+    pub traces: Traces,
+}
+
+/// The control adapter's trace settings (`observability`), defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Traces {
+    /// `observability.enabled`.
+    pub enabled: bool,
+    /// `traces.local.enabled`: `/traces`.
+    pub local: bool,
+    /// `traces.local.buffer-size` (100 by default).
+    pub buffer: u64,
+    /// `traces.sampling` (1 by default).
+    pub sampling: f64,
+    /// `exporters.otlp.endpoint`.
+    pub otlp: Option<String>,
 }
 
 /// An MCP resource.

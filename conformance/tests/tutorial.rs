@@ -1004,6 +1004,7 @@ fn drive_step(
         cwd,
         mcp_sessions: false,
         mcp_auth: mcp_auth.clone(),
+        spans: false,
     };
     let killer = Killer::default();
     let mut session = match Session::new(&launch, &killer, rt) {

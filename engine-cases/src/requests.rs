@@ -38,7 +38,13 @@ pub struct Launch {
     pub mcp_sessions: bool,
     /// A header sent with every MCP request (the credential the spec expects).
     pub mcp_auth: Option<(String, String)>,
+    /// The case checks spans: they are read from the control port's `/traces`, which
+    /// `--control-addr` turns on when the spec has no control adapter.
+    pub spans: bool,
 }
+
+/// The namespace under which a control port the runner turns on is listed.
+const RUNNER_CONTROL: &str = "(runner control)";
 
 /// The running children of one case, started when first needed.
 pub struct Session<'a> {
@@ -202,6 +208,12 @@ impl<'a> Session<'a> {
                 }
                 ports.insert(s.namespace.clone(), p);
             }
+            if self.launch.spans && !self.launch.surfaces.iter().any(|s| s.kind == "control") {
+                let p = free_port()?;
+                args.push("--control-addr".into());
+                args.push(format!("127.0.0.1:{p}"));
+                ports.insert(RUNNER_CONTROL.to_owned(), p);
+            }
             if ports.is_empty() {
                 return Err("the generated service has no HTTP surface".into());
             }
@@ -224,6 +236,47 @@ impl<'a> Session<'a> {
             self.serve = Some((child, ports));
         }
         Ok(self.serve.as_ref().map(|(_, p)| p).expect("started above"))
+    }
+
+    /// Every span the service recorded, read from its control port's `/traces`: the
+    /// spans of each trace, oldest trace first.
+    pub fn spans(&mut self) -> Result<Value, String> {
+        let port = match self.port_of("control") {
+            Ok(p) => p,
+            Err(_) => *self
+                .served()?
+                .get(RUNNER_CONTROL)
+                .ok_or("no control port to read spans from")?,
+        };
+        let base = format!("http://127.0.0.1:{port}/traces");
+        // A trace joins the buffer when its root span ends, just before the answer goes.
+        let deadline = std::time::Instant::now() + Duration::from_secs(3);
+        let list = loop {
+            let a = self.send("GET", &base, &[], None)?;
+            let list: Value = serde_json::from_slice(&a.body)
+                .map_err(|e| format!("GET /traces answered {} ({e})", a.status))?;
+            let n = list["traces"].as_array().map_or(0, Vec::len);
+            if n > 0 || std::time::Instant::now() > deadline {
+                break list;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        let mut spans = Vec::new();
+        let ids: Vec<String> = list["traces"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .rev()
+            .filter_map(|t| t["traceId"].as_str().map(str::to_owned))
+            .collect();
+        for id in ids {
+            let a = self.send("GET", &format!("{base}/{id}"), &[], None)?;
+            let t: Value = serde_json::from_slice(&a.body)
+                .map_err(|e| format!("GET /traces/{id} answered {} ({e})", a.status))?;
+            spans.extend(t["spans"].as_array().cloned().unwrap_or_default());
+        }
+        Ok(Value::Array(spans))
     }
 
     fn port_of(&mut self, kind: &str) -> Result<u16, String> {

@@ -1039,6 +1039,11 @@ fn launch(
         },
         mcp_sessions,
         mcp_auth,
+        spans: p
+            .case
+            .checks()
+            .iter()
+            .any(|c| c.get("target").and_then(Value::as_str) == Some("spans")),
     })
 }
 
@@ -1183,6 +1188,10 @@ fn service_case(p: &Prepared, shared: &Shared, killer: &Killer) -> Result<Verdic
         let at = |e: String| if many { format!("step {i}: {e}") } else { e };
         let req = substitute_captures(req, &captures);
         let mut obs = session.request(&req, &p.case.kind).map_err(at)?;
+        if launch.spans {
+            let spans = session.spans().map_err(at)?;
+            obs.views.insert("spans".into(), spans);
+        }
         let (per_entry, last, unmatched) = stubs.snapshot();
         obs.upstream = per_entry;
         obs.last_upstream = last;

@@ -11,6 +11,7 @@
 
 mod flows;
 mod mcp;
+mod metrics;
 mod outputs;
 mod plans;
 mod scripts;
@@ -148,6 +149,18 @@ pub fn unit(function: &str, input: &Value) -> Option<Unit> {
         "rest_can_mock" => Unit::Spec(wire::rest_can_mock),
         "resolve_input_parameter" => Unit::Spec(wire::input_parameter),
         "collect_rest_inputs" => Unit::Spec(wire::rest_inputs_collected),
+        "is_metrics_enabled" => Unit::Spec(wire::metrics_enabled),
+        "is_traces_enabled" => Unit::Spec(wire::traces_enabled),
+        "trace_ring_buffer" => Unit::Adapter(wire::trace_ring),
+        "prometheus_serialize" => Unit::Adapter(metrics::prometheus_serialize),
+        "otel_prometheus" => Unit::Adapter(metrics::prometheus_after_request),
+        "record_http_client_metric" => Unit::Adapter(metrics::http_client_metric),
+        "otel_span" | "otel_span_tree" | "otel_record_error" => Unit::NoCounterpart(
+            "builds spans from Java objects through the engine's span helpers (null inputs named UNKNOWN); the generated service's spans are judged on the wire by the `otel` cases of kind rest, mcp and skill, and by lago-customers/tests/traces.rs",
+        ),
+        "otel_propagation" => Unit::NoCounterpart(
+            "injects a hand-made Java server span's context in-process; the same round trip over the wire (inbound `traceparent`, outbound one under the client span) is lago-customers/tests/traces.rs",
+        ),
         "otel_sdk_properties" | "otel_init" => Unit::NoCounterpart(
             "configures the Java OpenTelemetry SDK (autoconfigure properties, global state)",
         ),
@@ -388,6 +401,13 @@ fn judge(o: &Outcome, expect: &Value, all: &[Outcome]) -> Result<(), String> {
             }
         }
     }
+    // `output_found`: what a lookup in the output found (`found`; `null`: nothing).
+    if let Some(want) = exp.get("output_found") {
+        let got = output.get("found").cloned().unwrap_or(Value::Null);
+        if !json_eq(want, &got) {
+            return Err(format!("output_found: expected {want}, got {got}"));
+        }
+    }
     if let Some(Value::Array(want)) = exp.get("output_set") {
         let got = output.as_array().cloned().unwrap_or_default();
         let same =
@@ -444,6 +464,7 @@ pub const UNIT_KEYS: &[&str] = &[
     "outputs",
     "output_fields",
     "output_set",
+    "output_found",
     "output_text",
     "output_each",
     "cases",

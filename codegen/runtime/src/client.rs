@@ -572,12 +572,19 @@ impl HttpClient {
     pub async fn send(&self, req: Request) -> Result<Response, Error> {
         let started = Instant::now();
         let method = req.method.clone();
-        let result = self.exchange(req).await;
-        let status = match &result {
+        let status_of = |result: &Result<Response, Error>| match result {
             Ok(r) => Some(r.status.as_u16()),
             Err(Error::Upstream { status, .. }) => Some(status.as_u16()),
             Err(_) => None,
         };
+        let result = crate::telemetry::client_call(
+            &method,
+            self.inner.namespace,
+            self.exchange(req),
+            status_of,
+        )
+        .await;
+        let status = status_of(&result);
         crate::metrics::client_call(
             method.as_str(),
             self.inner.base_url.host_str().unwrap_or(""),
@@ -614,6 +621,15 @@ impl HttpClient {
             push_pair(&mut req.query, name, value.expose());
         }
         let url = self.url(&req);
+        let secret_param = match &inner.auth {
+            Auth::ApiKey {
+                name,
+                in_query: true,
+                ..
+            } => Some(*name),
+            _ => None,
+        };
+        crate::telemetry::outgoing(&mut req.headers, &url, secret_param);
         if !req.cookies.is_empty() {
             let v = HeaderValue::from_str(&req.cookies)
                 .map_err(|_| Error::invalid("invalid cookie value"))?;

@@ -3,7 +3,7 @@
 //! `serve --control-addr`).
 //!
 //! Routes (GET): `/health/live`, `/health/ready` (when `health`), `/status` (when `info`),
-//! `/metrics` (when `metrics`), plus what the generated code mounts beside them (the
+//! `/metrics` (when `metrics`), `/traces` and `/traces/{id}` (when traces are kept), plus what the generated code mounts beside them (the
 //! scripting governance). Anything else is a JSON 404 or 405. Control requests are not
 //! counted in the metrics they serve.
 
@@ -35,6 +35,8 @@ pub struct ControlSpec {
     pub info: bool,
     /// `/metrics`.
     pub metrics: bool,
+    /// Traces: `/traces` when `traces.local`, sampling and OTLP export.
+    pub traces: crate::telemetry::TraceSpec,
 }
 
 impl ControlSpec {
@@ -45,6 +47,7 @@ impl ControlSpec {
         health: true,
         info: true,
         metrics: true,
+        traces: crate::telemetry::TraceSpec::DEFAULT,
     };
 }
 
@@ -167,6 +170,9 @@ pub fn router(spec: &ControlSpec, health: Arc<Health>, extra: Vec<Router>) -> Ro
         router = router.route("/metrics", get(metrics));
     }
     let mut router = router.with_state(health);
+    if spec.traces.enabled && spec.traces.local {
+        router = router.merge(crate::telemetry::routes());
+    }
     for r in extra {
         router = router.merge(r);
     }
@@ -214,6 +220,7 @@ async fn status(State(health): State<Arc<Health>>) -> Response {
         },
         "uptime": format!("PT{:.3}S", uptime.as_secs_f64()),
         "metrics": {"status": if crate::metrics::render().is_some() { "active" } else { "inactive" }},
+        "otel": {"status": if crate::telemetry::active() { "active" } else { "inactive" }},
         "adapters": health.adapters(),
     });
     json_response(StatusCode::OK, body)

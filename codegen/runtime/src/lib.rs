@@ -46,6 +46,7 @@ mod shape;
 #[cfg(feature = "skill")]
 pub mod skill;
 pub mod steps;
+pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod typed;

@@ -192,6 +192,24 @@ impl Handler {
     /// Invalid arguments, upstream errors and network faults are tool results with
     /// `isError: true` (the model can read them), never protocol errors.
     pub async fn call(&self, name: &str, args: Option<JsonObject>) -> Option<CallToolResult> {
+        self.call_under(name, args, None).await
+    }
+
+    /// [`Handler::call`] in an `mcp.tool` span, child of `parent` (the span of the message
+    /// that asked for it, when tracing is on).
+    pub async fn call_under(
+        &self,
+        name: &str,
+        args: Option<JsonObject>,
+        parent: Option<&crate::telemetry::Carried>,
+    ) -> Option<CallToolResult> {
+        crate::telemetry::tool(name, parent, self.run_tool(name, args), |r| {
+            r.as_ref().is_none_or(|r| r.is_error == Some(true))
+        })
+        .await
+    }
+
+    async fn run_tool(&self, name: &str, args: Option<JsonObject>) -> Option<CallToolResult> {
         let index = self.set.tools().iter().position(|t| t.name == name)?;
         let spec = &self.set.tools()[index];
         let inputs = match Inputs::from_args(spec.inputs, args) {
@@ -292,9 +310,13 @@ impl ServerHandler for Handler {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        match self.call(&request.name, request.arguments).await {
+        let parent = carried(&context);
+        match self
+            .call_under(&request.name, request.arguments, parent)
+            .await
+        {
             Some(r) => Ok(r.into()),
             None => Err(McpError::invalid_params(
                 // Clipped: the name is the caller's and the SDK logs this error.
@@ -333,11 +355,14 @@ impl ServerHandler for Handler {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        resources::read(self.set.as_ref(), &request.uri)
-            .await
-            .map(Into::into)
+        crate::telemetry::under(
+            carried(&context),
+            resources::read(self.set.as_ref(), &request.uri),
+        )
+        .await
+        .map(Into::into)
     }
 
     async fn list_prompts(
@@ -353,12 +378,24 @@ impl ServerHandler for Handler {
     async fn get_prompt(
         &self,
         request: GetPromptRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        prompts::get(self.set.prompts(), &request.name, request.arguments)
-            .await
-            .map(Into::into)
+        crate::telemetry::under(
+            carried(&context),
+            prompts::get(self.set.prompts(), &request.name, request.arguments),
+        )
+        .await
+        .map(Into::into)
     }
+}
+
+/// The span of the HTTP message a request came in (the SDK hands the request's parts on).
+fn carried(context: &RequestContext<RoleServer>) -> Option<&crate::telemetry::Carried> {
+    context
+        .extensions
+        .get::<http::request::Parts>()?
+        .extensions
+        .get::<crate::telemetry::Carried>()
 }
 
 /// Settings of the Streamable HTTP endpoint.
@@ -493,6 +530,7 @@ async fn check_jsonrpc(
             );
         }
     };
+    let mut carried = None;
     let problem = match serde_json::from_slice::<Value>(&bytes) {
         _ if bytes.iter().all(u8::is_ascii_whitespace) => {
             Some((-32700, "Parse error: the request body is empty".to_owned()))
@@ -512,6 +550,12 @@ async fn check_jsonrpc(
                 "Invalid Request: a message needs a `method` (or is a response)".to_owned(),
             )),
             Ok(e) => {
+                // A request (not a notification): its span, handed to the handler.
+                if let (Some(_), Some(method)) = (&e.id, &e.method)
+                    && let Some(c) = crate::telemetry::mcp_request(&parts.headers, method)
+                {
+                    carried = Some(c);
+                }
                 // A request (it has an id) to a known method without the parameter it needs.
                 if let (Some(id), Some(method)) = (&e.id, &e.method)
                     && let Some(message) = missing_params(method, e.params.as_ref())
@@ -539,10 +583,17 @@ async fn check_jsonrpc(
     if let Some((code, message)) = problem {
         return rpc_error(http::StatusCode::BAD_REQUEST, code, &message).into_response();
     }
-    next.run(axum::extract::Request::from_parts(
-        parts,
-        axum::body::Body::from(bytes),
-    ))
+    let mut parts = parts;
+    if let Some(c) = &carried {
+        parts.extensions.insert(c.clone());
+    }
+    crate::telemetry::within(
+        carried,
+        next.run(axum::extract::Request::from_parts(
+            parts,
+            axum::body::Body::from(bytes),
+        )),
+    )
     .await
 }
 

@@ -41,12 +41,40 @@ const BUCKETS: [f64; 13] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// Whether [`enable`] has run (always false without the exporter).
+/// Whether [`enable`] has run (always false without the exporter), or [`record_locally`]
+/// is running on this thread.
 fn recording() -> bool {
     #[cfg(feature = "serve")]
-    return HANDLE.get().is_some();
-    #[cfg(not(feature = "serve"))]
-    false
+    if HANDLE.get().is_some() {
+        return true;
+    }
+    LOCAL.with(std::cell::Cell::get)
+}
+
+thread_local! {
+    static LOCAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with what it records going to `recorder` (on this thread only), whether or
+/// not the process records metrics: for tests of what is recorded.
+pub fn record_locally<R: ::metrics::Recorder, T>(recorder: &R, f: impl FnOnce() -> T) -> T {
+    let before = LOCAL.with(|l| l.replace(true));
+    let out = ::metrics::with_local_recorder(recorder, f);
+    LOCAL.with(|l| l.set(before));
+    out
+}
+
+/// The Prometheus text of what `f` records, in a registry of its own (the process's is
+/// untouched): the same exporter, buckets and descriptions as `/metrics`.
+#[cfg(feature = "serve")]
+pub fn render_locally(f: impl FnOnce()) -> Result<String, Error> {
+    let recorder = PrometheusBuilder::new()
+        .set_buckets(&BUCKETS)
+        .map_err(|e| Error::Config(format!("metrics: {e}")))?
+        .build_recorder();
+    let handle = recorder.handle();
+    record_locally(&recorder, f);
+    Ok(handle.render())
 }
 
 #[cfg(feature = "serve")]
@@ -83,8 +111,9 @@ pub fn render() -> Option<String> {
     })
 }
 
+/// The descriptions of the engine's metrics (`# HELP` lines).
 #[cfg(feature = "serve")]
-fn describe() {
+pub fn describe() {
     ::metrics::describe_counter!(REQUEST_TOTAL, "Inbound requests handled");
     ::metrics::describe_histogram!(REQUEST_DURATION, "Inbound request duration in seconds");
     ::metrics::describe_counter!(REQUEST_ERRORS, "Inbound requests that failed");
@@ -112,10 +141,11 @@ pub fn request(adapter: &'static str, operation: &str, status: &str, elapsed: Du
 /// Records every request of a REST router: its route (`/customers/{id} GET`, the route as
 /// matched, so path values never become label values), its status and duration. Requests
 /// that match no route are not recorded (their paths are the caller's).
+/// `adapter` is `rest` or `skill`.
 #[cfg(feature = "rest")]
-pub fn record_rest(router: axum::Router) -> axum::Router {
+pub fn record_rest(router: axum::Router, adapter: &'static str) -> axum::Router {
     router.route_layer(axum::middleware::from_fn(
-        |req: axum::extract::Request, next: axum::middleware::Next| async move {
+        move |req: axum::extract::Request, next: axum::middleware::Next| async move {
             let route = req
                 .extensions()
                 .get::<axum::extract::MatchedPath>()
@@ -124,10 +154,10 @@ pub fn record_rest(router: axum::Router) -> axum::Router {
             let response = next.run(req).await;
             if let Some(route) = route {
                 let status = response.status();
-                request("rest", &route, status.as_str(), started.elapsed());
+                request(adapter, &route, status.as_str(), started.elapsed());
                 if status.is_server_error() || status.is_client_error() {
                     let kind = status.canonical_reason().unwrap_or("error");
-                    request_error("rest", &route, kind);
+                    request_error(adapter, &route, kind);
                 }
             }
             response

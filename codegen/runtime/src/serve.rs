@@ -19,6 +19,8 @@ use crate::{Error, Secret};
 
 /// A REST adapter ready to serve.
 pub struct RestSurface {
+    /// `rest`, or `skill` for a skill catalogue (its spans, metrics and readiness say so).
+    pub kind: &'static str,
     /// The adapter's `namespace` in the spec.
     pub namespace: &'static str,
     /// Its description in the spec (its namespace when it has none).
@@ -319,6 +321,18 @@ impl Bound {
     }
 }
 
+/// Starts OpenTelemetry as the control adapter's `observability` and the `OTEL_*`
+/// variables say. The OTLP exporter's blocking HTTP client is built off the async threads.
+async fn start_tracing(
+    traces: Option<crate::telemetry::TraceSpec>,
+    label: &'static str,
+) -> Result<(), Error> {
+    tokio::task::spawn_blocking(move || crate::telemetry::init(traces.as_ref(), label))
+        .await
+        .map_err(|e| Error::Config(format!("OpenTelemetry: {e}")))?
+        .map(|_| ())
+}
+
 /// Binds every HTTP surface and logs where each listens and which upstream it calls.
 pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Bound, Error> {
     let cancel = CancellationToken::new();
@@ -354,6 +368,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
         crate::metrics::enable()?;
         crate::metrics::capability_active(surfaces.label, 1.0);
     }
+    start_tracing(control.as_ref().map(|c| c.spec.traces), surfaces.label).await?;
     let mut adapters = Vec::new();
     for r in surfaces.rest {
         let listener = bind(
@@ -368,14 +383,15 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
             app = crate::auth::layer(app, Inbound::Bearer(token.clone()));
         }
         if metrics {
-            app = crate::metrics::record_rest(app);
+            app = crate::metrics::record_rest(app, r.kind);
         }
+        let app = crate::telemetry::layer(app, r.kind);
         let app = app.layer(axum::Extension(BodyLimit(options.body_limit)));
         let app = crate::access::layer(app, "rest", options.access_log);
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Config(e.to_string()))?;
-        adapters.push(Adapter::new("rest", r.namespace, Some(addr.port())));
+        adapters.push(Adapter::new(r.kind, r.namespace, Some(addr.port())));
         tracing::info!(
             "REST `{}` listening on http://{addr} ({} routes)",
             r.namespace,
@@ -1051,7 +1067,10 @@ pub async fn run(surfaces: Surfaces, options: ServeOptions) -> Result<(), Error>
         tracing::info!("shutting down: finishing in-flight requests");
         shutdown.await;
     });
-    bound.serve().await
+    let served = bound.serve().await;
+    // The last spans go out before the process exits (the exporter blocks while it sends).
+    let _ = tokio::task::spawn_blocking(crate::telemetry::shutdown).await;
+    served
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -1083,6 +1102,11 @@ pub async fn shutdown_signal() {
 /// for an answer forever (the SDK drops such lines silently); other lines go to the SDK.
 pub async fn run_stdio(surfaces: Surfaces, namespace: Option<&str>) -> Result<(), Error> {
     use rmcp::ServiceExt as _;
+    start_tracing(
+        surfaces.control.as_ref().map(|c| c.spec.traces),
+        surfaces.label,
+    )
+    .await?;
     let mut servers = surfaces.mcp.into_iter();
     let server = match namespace {
         Some(ns) => servers.find(|m| m.namespace == ns),
@@ -1115,6 +1139,7 @@ pub async fn run_stdio(surfaces: Surfaces, namespace: Option<&str>) -> Result<()
     reader.abort();
     // What the server wrote last is flushed before returning.
     let _ = writer.await;
+    let _ = tokio::task::spawn_blocking(crate::telemetry::shutdown).await;
     result.map(|_| ())
 }
 

@@ -42,7 +42,15 @@ pub(super) fn module(cap: &Capability) -> Option<Chunk<'_>> {
             }
         }
         let prefix = crate::names::unraw(&f.ident).to_uppercase();
-        let code = flow(cap, &f.flow, &ident, doc(&text), &prefix, quote!(pub));
+        let code = flow(
+            cap,
+            &f.flow,
+            &ident,
+            doc(&text),
+            &prefix,
+            quote!(pub),
+            &f.namespace,
+        );
         let (statics, function) = (code.statics, code.function);
         quote! { #statics #function }
     };

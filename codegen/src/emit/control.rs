@@ -25,6 +25,14 @@ pub(super) fn module(cap: &Capability, c: &Control) -> TokenStream {
     if c.metrics {
         routes.push("`/metrics`");
     }
+    if c.traces.enabled && c.traces.local {
+        routes.push("`/traces`");
+    }
+    let t = &c.traces;
+    let (enabled, local) = (t.enabled, t.local);
+    let sampling = proc_macro2::Literal::f64_unsuffixed(t.sampling);
+    let buffer = proc_macro2::Literal::usize_unsuffixed(t.buffer as usize);
+    let otlp = opt_str(t.otlp.as_deref());
     // The engine serves `/scripting` whenever the control adapter has a scripting block.
     let scripting = cap.scripting.is_some();
     if scripting {
@@ -57,6 +65,13 @@ pub(super) fn module(cap: &Capability, c: &Control) -> TokenStream {
                 health: #health,
                 info: #info,
                 metrics: #metrics,
+                traces: naftiko_runtime::telemetry::TraceSpec {
+                    enabled: #enabled,
+                    local: #local,
+                    buffer: #buffer,
+                    sampling: #sampling,
+                    otlp: #otlp,
+                },
             };
             #auth
             /// The control port as a servable surface.

@@ -18,7 +18,8 @@ pub(crate) struct FlowCode {
 }
 
 /// `async fn #name(clients: &super::Clients, inputs: Inputs) -> Result<Reply, Error>`.
-/// `prefix` names its statics (`GET_SHIP` gives `GET_SHIP_OUTPUT`); `vis` is its visibility.
+/// `prefix` names its statics (`GET_SHIP` gives `GET_SHIP_OUTPUT`); `vis` is its visibility;
+/// `namespace` is the adapter or aggregate it belongs to (its steps' spans and metrics).
 pub(crate) fn flow(
     cap: &Capability,
     f: &Flow,
@@ -26,6 +27,7 @@ pub(crate) fn flow(
     doc: TokenStream,
     prefix: &str,
     vis: TokenStream,
+    namespace: &str,
 ) -> FlowCode {
     let read = read_mode(f);
     let mut statics = TokenStream::new();
@@ -47,13 +49,18 @@ pub(crate) fn flow(
         Action::Function { function, args } => {
             let func = &cap.functions[*function];
             let ident = format_ident!("{}", func.ident);
+            let reference = format!("{}.{}", func.namespace, func.name);
             let values = args.iter().map(|(n, e)| {
                 let v = expr_value(e);
                 quote!((#n, #v))
             });
             quote! {
                 let inputs = naftiko_runtime::Inputs::from_values(vec![#(#values),*]);
-                super::aggregates::#ident(clients, inputs).await
+                naftiko_runtime::telemetry::aggregate(
+                    #reference,
+                    super::aggregates::#ident(clients, inputs),
+                )
+                .await
             }
         }
         Action::Steps {
@@ -79,7 +86,10 @@ pub(crate) fn flow(
                 waves,
                 mappings,
                 conform.as_ref(),
-                name.to_string().trim_start_matches("run_"),
+                Owner {
+                    what: name.to_string().trim_start_matches("run_"),
+                    namespace,
+                },
             )
         }
     };
@@ -263,6 +273,13 @@ fn mock_expr(m: &Mock) -> TokenStream {
     }
 }
 
+/// Whose orchestration it is: the flow (for error messages) and its adapter or aggregate
+/// namespace (for its steps' spans and metrics).
+struct Owner<'a> {
+    what: &'a str,
+    namespace: &'a str,
+}
+
 /// The body of an orchestration: each wave's calls and scripts joined, its lookups, then
 /// mappings.
 fn steps_body(
@@ -272,8 +289,9 @@ fn steps_body(
     waves: &[Vec<usize>],
     mappings: &[crate::ir::MappingOut],
     conform: Option<&Ident>,
-    what: &str,
+    owner: Owner,
 ) -> TokenStream {
+    let Owner { what, namespace } = owner;
     // Which step outputs are read (by later steps, by mappings, or as the result).
     let mut read = vec![false; steps.len()];
     for s in steps {
@@ -311,16 +329,36 @@ fn steps_body(
             .iter()
             .map(|&i| match &steps[i] {
                 Step::Call { call, .. } => {
-                    let op = &cap.clients[call.client].ops[call.op];
+                    let client = &cap.clients[call.client];
+                    let op = &client.ops[call.op];
                     let fields = op.projection.iter().map(|p| {
                         let n = &p.name;
                         let path = json_path(&p.path);
                         quote!((#n, #path))
                     });
+                    let target = format!("{}.{}", client.namespace, op.name);
                     let call = call_expr(cap, call, Read::Get);
-                    quote!(naftiko_runtime::steps::output(#call, &[#(#fields),*]))
+                    traced_step(
+                        i,
+                        quote!(naftiko_runtime::telemetry::Step::Call(#target)),
+                        namespace,
+                        quote!(naftiko_runtime::steps::output(#call, &[#(#fields),*])),
+                    )
                 }
-                Step::Script { name, script } => super::script::run(name, script, inputs, steps),
+                Step::Script { name, script } => {
+                    let file = &script.file;
+                    // A compiled service runs JavaScript only.
+                    let language = script.language.as_deref().unwrap_or("javascript");
+                    traced_step(
+                        i,
+                        quote!(naftiko_runtime::telemetry::Step::Script {
+                            file: #file,
+                            language: #language,
+                        }),
+                        namespace,
+                        super::script::run(name, script, inputs, steps),
+                    )
+                }
                 Step::Lookup { .. } => unreachable!("calls and scripts only"),
             })
             .collect();
@@ -356,8 +394,14 @@ fn steps_body(
                     }
                 };
                 let bind = if read[i] { quote!(#v) } else { quote!(_) };
+                let lookup = traced_step(
+                    i,
+                    quote!(naftiko_runtime::telemetry::Step::Lookup(#field)),
+                    namespace,
+                    quote!(naftiko_runtime::steps::lookup(&#idx, #field, &#key, &[#(#keep),*])),
+                );
                 out.push(quote! {
-                    let #bind = naftiko_runtime::steps::lookup(&#idx, #field, &#key, &[#(#keep),*]);
+                    let #bind = #lookup;
                 });
             }
         }
@@ -387,6 +431,17 @@ fn steps_body(
         #(#out)*
         #result
     }
+}
+
+/// `value` (an expression) run as step `index`: in its span, its duration recorded.
+fn traced_step(
+    index: usize,
+    step: TokenStream,
+    namespace: &str,
+    value: TokenStream,
+) -> TokenStream {
+    let index = proc_macro2::Literal::usize_unsuffixed(index);
+    quote!(naftiko_runtime::telemetry::step(#index, #step, #namespace, async { #value }).await)
 }
 
 /// The shape that checks a value against a declared result type (`at` is its path).

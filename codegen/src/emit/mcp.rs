@@ -119,6 +119,7 @@ pub(super) fn module<'a>(cap: &'a Capability, s: &'a McpServer) -> Chunk<'a> {
             doc(&text),
             &base.to_uppercase(),
             quote!(),
+            ns,
         );
         let (statics, function) = (code.statics, code.function);
         quote! {
@@ -342,6 +343,7 @@ fn resources(cap: &Capability, s: &McpServer) -> (TokenStream, Vec<TokenStream>,
                     doc(&text),
                     &format!("RESOURCE_{base}"),
                     quote!(),
+                    &s.namespace,
                 );
                 let (statics, function) = (fc.statics, fc.function);
                 out.extend(quote! {

@@ -111,6 +111,7 @@ pub(super) fn module<'a>(cap: &'a Capability, r: &'a RestServer) -> Chunk<'a> {
             quote!(),
             &bare.to_uppercase(),
             quote!(),
+            ns,
         );
         let (statics, run_fn) = (code.statics, code.function);
         quote! {
@@ -240,6 +241,7 @@ pub(super) fn module<'a>(cap: &'a Capability, r: &'a RestServer) -> Chunk<'a> {
                 pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::RestSurface {
                     let clients = clients.clone();
                     naftiko_runtime::serve::RestSurface {
+                        kind: "rest",
                         namespace: NAMESPACE,
                         description: #label,
                         port: PORT,

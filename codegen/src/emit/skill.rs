@@ -103,7 +103,8 @@ pub(super) fn module(_cap: &Capability, s: &SkillServer) -> TokenStream {
             pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::RestSurface {
                 let clients = clients.clone();
                 naftiko_runtime::serve::RestSurface {
-                    namespace: NAMESPACE,
+                    kind: "skill",
+                        namespace: NAMESPACE,
                     description: #label,
                     port: PORT,
                     address: ADDRESS,

@@ -47,13 +47,28 @@ impl Checker<'_> {
                         format!("`sampling` is a ratio from 0 to 1, not {s}"),
                     );
                 }
-                self.warn_key(
-                    &opath.key("traces"),
-                    "traces are not generated yet: the control port serves no `/traces` and the `traces` settings are ignored",
-                );
+                if let Some(p) = t.propagation.as_deref()
+                    && !p.eq_ignore_ascii_case("w3c")
+                {
+                    self.warn_key(
+                        &opath.key("traces").key("propagation"),
+                        format!("`{p}` propagation is not generated: trace context goes upstream as W3C `traceparent`"),
+                    );
+                }
+                if let Some(0) = t.local.as_ref().and_then(|l| l.buffer_size) {
+                    self.error_value(
+                        &opath.key("traces").key("local").key("buffer-size"),
+                        "`buffer-size` keeps at least one trace",
+                    );
+                }
             }
             if let Some(e) = o.exporters.as_ref().and_then(|e| e.otlp.as_ref()) {
-                if !(e.endpoint.starts_with("http://") || e.endpoint.starts_with("https://")) {
+                // A blank endpoint means no export, as in the engine.
+                let blank = e.endpoint.trim().is_empty();
+                if !(blank
+                    || e.endpoint.starts_with("http://")
+                    || e.endpoint.starts_with("https://"))
+                {
                     self.error_value(
                         &opath.key("exporters").key("otlp").key("endpoint"),
                         format!(
@@ -62,13 +77,36 @@ impl Checker<'_> {
                         ),
                     );
                 }
-                self.warn_key(
-                    &opath.key("exporters"),
-                    "OTLP export is not generated yet: the endpoint is ignored",
-                );
+                // Spans go out as OTLP over HTTP (protobuf); 4317 is the gRPC port by convention.
+                if e.endpoint.trim_end_matches('/').ends_with(":4317") {
+                    self.warn_key(
+                        &opath.key("exporters").key("otlp").key("endpoint"),
+                        format!(
+                            "spans are exported as OTLP over HTTP (`{}/v1/traces`); port 4317 is OTLP over gRPC by convention, the HTTP port is 4318",
+                            e.endpoint.trim_end_matches('/')
+                        ),
+                    );
+                }
             }
         }
+        let traces = obs.and_then(|o| o.traces.as_ref());
+        let local = traces.and_then(|t| t.local.as_ref());
+        let traces = crate::ir::Traces {
+            enabled,
+            local: enabled && local.and_then(|l| l.enabled).unwrap_or(true),
+            buffer: local.and_then(|l| l.buffer_size).unwrap_or(100).max(1),
+            sampling: traces
+                .and_then(|t| t.sampling)
+                .unwrap_or(1.0)
+                .clamp(0.0, 1.0),
+            otlp: obs
+                .and_then(|o| o.exporters.as_ref())
+                .and_then(|e| e.otlp.as_ref())
+                .map(|o| o.endpoint.trim().to_owned())
+                .filter(|e| !e.is_empty()),
+        };
         Some(Control {
+            traces,
             address: c.address.clone(),
             port: c.port,
             auth,

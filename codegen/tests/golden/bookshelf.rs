@@ -1021,6 +1021,7 @@ pub mod bookshelf_rest {
     pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::RestSurface {
         let clients = clients.clone();
         naftiko_runtime::serve::RestSurface {
+            kind: "rest",
             namespace: NAMESPACE,
             description: "bookshelf-rest",
             port: PORT,

@@ -1263,6 +1263,7 @@ pub mod lago_customers_rest {
     pub fn surface(clients: &super::Clients) -> naftiko_runtime::serve::RestSurface {
         let clients = clients.clone();
         naftiko_runtime::serve::RestSurface {
+            kind: "rest",
             namespace: NAMESPACE,
             description: "REST adapter for Lago API documentation — Customers. One Spectral-compliant resource per consumed operation, prefixed with /v1.",
             port: PORT,

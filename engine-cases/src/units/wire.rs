@@ -687,6 +687,90 @@ pub fn rest_inputs_collected(input: &Value, ctx: &PlanCtx) -> Result<SpecPlan, S
     Ok(p.done())
 }
 
+/// `is_metrics_enabled`: a control port with the case's `observability` block serves
+/// `/metrics`, or not (404).
+pub fn metrics_enabled(input: &Value, _: &PlanCtx) -> Result<SpecPlan, String> {
+    control_route(input, "/metrics")
+}
+
+/// `is_traces_enabled`: the same for `/traces`.
+pub fn traces_enabled(input: &Value, _: &PlanCtx) -> Result<SpecPlan, String> {
+    control_route(input, "/traces")
+}
+
+fn control_route(input: &Value, route: &str) -> Result<SpecPlan, String> {
+    let mut control = json!({"type": "control", "port": 9102});
+    if let Some(o) = input.get("observability").filter(|o| !o.is_null()) {
+        control["observability"] = o.clone();
+    }
+    let mut p = Plan::over(
+        json!({"naftiko": "1.0.0-alpha2", "capability": {"consumes": [], "exposes": [
+            control,
+            {"type": "rest", "namespace": "probe-rest", "port": 9101, "resources": [
+                {"path": "/probe", "operations": [{"method": "GET", "name": "probe",
+                 "outputParameters": [{"name": "ok", "type": "string", "value": "ok"}]}]}]}]}}),
+        false,
+    );
+    p.next();
+    p.probe(
+        Ask::Request(
+            json!({"protocol": "http", "adapter": "control", "method": "GET", "path": route}),
+        ),
+        Read::Served,
+    );
+    Ok(p.done())
+}
+
+/// `trace_ring_buffer`: the control port's ring of traces (`naftiko_runtime`'s own), with
+/// `add` traces added in order; the output is `{size, trace_ids}` (most recent first) and,
+/// when the case asks for one, `found` (the trace's id, or `null`).
+pub fn trace_ring(input: &Value, _: &UnitEnv) -> Result<Value, String> {
+    use naftiko_runtime::telemetry::ring::{Ring, SpanRecord, Trace};
+    let capacity = input
+        .get("capacity")
+        .and_then(Value::as_u64)
+        .ok_or("input.capacity is missing")?;
+    if capacity < 1 {
+        return Err("capacity must be at least 1".into());
+    }
+    let ring = Ring::new(capacity as usize);
+    for id in input
+        .get("add")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let root = SpanRecord {
+            span_id: "0000000000000001".into(),
+            parent: None,
+            name: "rest.request".into(),
+            kind: "SERVER",
+            start: std::time::SystemTime::now(),
+            duration: std::time::Duration::ZERO,
+            error: false,
+            attributes: Map::new(),
+        };
+        ring.push(Trace {
+            id: id.to_owned(),
+            root: root.clone(),
+            spans: vec![root],
+        });
+    }
+    let list = ring.list(None, None);
+    let ids: Vec<Value> = list["traces"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| t["traceId"].clone())
+        .collect();
+    let mut out = json!({"size": ids.len(), "trace_ids": ids});
+    if let Some(find) = input.get("find").and_then(Value::as_str) {
+        out["found"] = ring.get(find).map_or(Value::Null, |t| t["traceId"].clone());
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,484 @@
+//! The `otel` feature's side of [`super`]: the SDK, the spans, propagation and `/traces`.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{
+    FutureExt as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
+};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider};
+
+use super::ring::{Processor, Ring};
+use super::{Carried, Step, TraceSpec};
+use crate::Error;
+
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+static STATE: OnceLock<State> = OnceLock::new();
+
+struct State {
+    provider: SdkTracerProvider,
+    tracer: SdkTracer,
+    ring: Option<Arc<Ring>>,
+    label: Option<String>,
+    propagator: TraceContextPropagator,
+}
+
+pub(super) fn active() -> bool {
+    ACTIVE.load(Ordering::Relaxed)
+}
+
+fn state() -> Option<&'static State> {
+    STATE.get().filter(|_| active())
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Whether the `OTEL_*` variables ask for OTLP export of traces.
+fn otlp_from_env() -> bool {
+    match env("OTEL_TRACES_EXPORTER") {
+        Some(e) => e.split(',').any(|e| e.trim() == "otlp"),
+        None => {
+            env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
+                || env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some()
+        }
+    }
+}
+
+pub(super) fn init(spec: Option<&TraceSpec>, label: &str) -> Result<bool, Error> {
+    if STATE.get().is_some() {
+        return Ok(active());
+    }
+    if env("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        || spec.is_some_and(|s| !s.enabled)
+    {
+        return Ok(false);
+    }
+    let local = spec.is_some_and(|s| s.local && s.buffer > 0);
+    let exporter_off = env("OTEL_TRACES_EXPORTER").is_some_and(|e| e.trim() == "none");
+    let export = !exporter_off && (spec.is_some_and(|s| s.otlp.is_some()) || otlp_from_env());
+    if !local && !export {
+        return Ok(false);
+    }
+    let mut resource = opentelemetry_sdk::Resource::builder();
+    if env("OTEL_SERVICE_NAME").is_none() {
+        resource = resource.with_service_name(if label.is_empty() {
+            "naftiko".to_owned()
+        } else {
+            format!("naftiko-{label}")
+        });
+    }
+    let mut builder = SdkTracerProvider::builder().with_resource(resource.build());
+    // The spec's ratio, unless OTEL_TRACES_SAMPLER says otherwise (the SDK reads it).
+    if env("OTEL_TRACES_SAMPLER").is_none()
+        && let Some(s) = spec.map(|s| s.sampling).filter(|s| *s < 1.0)
+    {
+        builder = builder.with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
+            s,
+        ))));
+    }
+    let ring = local.then(|| Arc::new(Ring::new(spec.map_or(100, |s| s.buffer))));
+    if let Some(r) = &ring {
+        builder = builder.with_span_processor(Processor(r.clone()));
+    }
+    if export {
+        use opentelemetry_otlp::WithExportConfig as _;
+        let mut exporter = opentelemetry_otlp::SpanExporter::builder().with_http();
+        let env_endpoint = env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some()
+            || env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some();
+        if !env_endpoint && let Some(base) = spec.and_then(|s| s.otlp) {
+            // The spec gives the collector's base URL, as OTEL_EXPORTER_OTLP_ENDPOINT does.
+            exporter = exporter.with_endpoint(format!("{}/v1/traces", base.trim_end_matches('/')));
+        }
+        let exporter = exporter
+            .build()
+            .map_err(|e| Error::Config(format!("OpenTelemetry: the OTLP exporter: {e}")))?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    let provider = builder.build();
+    let tracer = provider.tracer("io.naftiko.engine");
+    let state = State {
+        provider,
+        tracer,
+        ring,
+        label: (!label.is_empty()).then(|| label.to_owned()),
+        propagator: TraceContextPropagator::new(),
+    };
+    if STATE.set(state).is_ok() {
+        ACTIVE.store(true, Ordering::Relaxed);
+    }
+    tracing::info!(
+        "OpenTelemetry traces on ({}{}{})",
+        if local { "/traces" } else { "" },
+        if local && export { ", " } else { "" },
+        if export { "OTLP export" } else { "" },
+    );
+    Ok(true)
+}
+
+pub(super) fn shutdown() {
+    if let Some(s) = STATE.get() {
+        ACTIVE.store(false, Ordering::Relaxed);
+        if let Err(e) = s.provider.shutdown() {
+            tracing::warn!("OpenTelemetry: could not export the last spans: {e}");
+        }
+    }
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+struct HeaderInjector<'a>(&'a mut http::HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(k), Ok(v)) = (
+            http::HeaderName::from_bytes(key.as_bytes()),
+            http::HeaderValue::from_str(&value),
+        ) {
+            self.0.insert(k, v);
+        }
+    }
+}
+
+/// A span for an inbound request, child of the caller's `traceparent` when it sends one.
+/// Always SERVER: OpenTelemetry's conventions make every inbound request's span a server
+/// span (the engine makes it INTERNAL when a `traceparent` came; semantics.md 15).
+fn server(
+    s: &State,
+    name: &'static str,
+    adapter: &'static str,
+    operation: String,
+    method: Option<&http::Method>,
+    headers: &http::HeaderMap,
+) -> Context {
+    let parent = s.propagator.extract(&HeaderExtractor(headers));
+    let mut attributes = vec![
+        KeyValue::new("naftiko.adapter.type", adapter),
+        KeyValue::new("naftiko.operation.id", operation),
+    ];
+    if let Some(m) = method {
+        attributes.push(KeyValue::new("http.request.method", m.as_str().to_owned()));
+    }
+    if let Some(l) = &s.label {
+        attributes.push(KeyValue::new("naftiko.capability", l.clone()));
+    }
+    let span = s
+        .tracer
+        .span_builder(name)
+        .with_kind(SpanKind::Server)
+        .with_attributes(attributes)
+        .start_with_context(&s.tracer, &parent);
+    parent.with_span(span)
+}
+
+/// A child of the current span.
+fn child(
+    s: &State,
+    name: impl Into<Cow<'static, str>>,
+    kind: SpanKind,
+    attributes: Vec<KeyValue>,
+) -> Context {
+    let parent = Context::current();
+    let span = s
+        .tracer
+        .span_builder(name)
+        .with_kind(kind)
+        .with_attributes(attributes)
+        .start_with_context(&s.tracer, &parent);
+    parent.with_span(span)
+}
+
+/// Runs `fut` in `cx`'s span, then ends it, with status ERROR when `error` says so.
+async fn run_in<F: Future>(
+    cx: Context,
+    fut: F,
+    error: impl FnOnce(&F::Output) -> Option<String>,
+) -> F::Output {
+    let out = fut.with_context(cx.clone()).await;
+    let span = cx.span();
+    if let Some(message) = error(&out) {
+        span.set_status(Status::error(message));
+    }
+    span.end();
+    out
+}
+
+pub(super) async fn step<F: Future>(
+    index: usize,
+    step: Step,
+    namespace: &'static str,
+    fut: F,
+) -> F::Output {
+    let Some(s) = state() else {
+        return fut.await;
+    };
+    let index = KeyValue::new("naftiko.step.index", index as i64);
+    let (name, attributes) = match step {
+        Step::Call(call) => (
+            "step.call",
+            vec![
+                index,
+                KeyValue::new("naftiko.step.call", call),
+                KeyValue::new("naftiko.namespace", namespace),
+            ],
+        ),
+        Step::Lookup(field) => (
+            "step.lookup",
+            vec![index, KeyValue::new("naftiko.step.match", field)],
+        ),
+        Step::Script { file, language } => (
+            "step.script",
+            vec![
+                index,
+                KeyValue::new("naftiko.step.script.file", file),
+                KeyValue::new("naftiko.step.script.language", language),
+            ],
+        ),
+    };
+    let cx = child(s, name, SpanKind::Internal, attributes);
+    run_in(cx, fut, |_| None).await
+}
+
+pub(super) async fn aggregate<F: Future>(reference: &'static str, fut: F) -> F::Output {
+    let Some(s) = state() else {
+        return fut.await;
+    };
+    let cx = child(
+        s,
+        "aggregate.function",
+        SpanKind::Internal,
+        vec![KeyValue::new("naftiko.aggregate.ref", reference)],
+    );
+    run_in(cx, fut, |_| None).await
+}
+
+pub(super) fn layer(app: axum::Router, adapter: &'static str) -> axum::Router {
+    app.route_layer(axum::middleware::from_fn(name_route))
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                inbound(adapter, req, next)
+            },
+        ))
+}
+
+/// Names the request's span after the route it matched (`/customers/{id} GET`), so that
+/// path values do not make every operation id different.
+async fn name_route(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some(p) = req.extensions().get::<axum::extract::MatchedPath>() {
+        Context::current().span().set_attribute(KeyValue::new(
+            "naftiko.operation.id",
+            format!("{} {}", p.as_str(), req.method()),
+        ));
+    }
+    next.run(req).await
+}
+
+async fn inbound(
+    adapter: &'static str,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let Some(s) = state() else {
+        return next.run(req).await;
+    };
+    let (name, operation) = if adapter == "skill" {
+        ("skill.request", req.uri().path().to_owned())
+    } else {
+        (
+            "rest.request",
+            format!("{} {}", req.uri().path(), req.method()),
+        )
+    };
+    let cx = server(
+        s,
+        name,
+        adapter,
+        operation,
+        Some(req.method()),
+        req.headers(),
+    );
+    let response = next.run(req).with_context(cx.clone()).await;
+    let span = cx.span();
+    let status = response.status();
+    span.set_attribute(KeyValue::new(
+        "http.response.status_code",
+        i64::from(status.as_u16()),
+    ));
+    if status.is_server_error() {
+        span.set_status(Status::error(status.to_string()));
+    }
+    span.end();
+    response
+}
+
+pub(super) fn mcp_request(headers: &http::HeaderMap, method: &str) -> Option<Carried> {
+    let s = state()?;
+    Some(Carried {
+        cx: server(s, "mcp.request", "mcp", method.to_owned(), None, headers),
+    })
+}
+
+pub(super) async fn tool<F: Future>(
+    name: &str,
+    parent: Option<&Carried>,
+    fut: F,
+    failed: impl FnOnce(&F::Output) -> bool,
+) -> F::Output {
+    let Some(s) = state() else {
+        return fut.await;
+    };
+    let parent = parent.map_or_else(Context::current, |c| c.cx.clone());
+    let span = s
+        .tracer
+        .span_builder("mcp.tool")
+        .with_kind(SpanKind::Internal)
+        .with_attributes([
+            KeyValue::new("naftiko.adapter.type", "mcp"),
+            KeyValue::new("naftiko.operation.id", name.to_owned()),
+        ])
+        .start_with_context(&s.tracer, &parent);
+    let cx = parent.with_span(span);
+    run_in(cx, fut, |out| failed(out).then(|| "isError".to_owned())).await
+}
+
+pub(super) async fn client_call<F: Future>(
+    method: &http::Method,
+    namespace: &str,
+    fut: F,
+    status: impl FnOnce(&F::Output) -> Option<u16>,
+) -> F::Output {
+    let Some(s) = state() else {
+        return fut.await;
+    };
+    let name: Cow<'static, str> = match *method {
+        http::Method::GET => "http.client.GET".into(),
+        http::Method::POST => "http.client.POST".into(),
+        http::Method::PUT => "http.client.PUT".into(),
+        http::Method::PATCH => "http.client.PATCH".into(),
+        http::Method::DELETE => "http.client.DELETE".into(),
+        ref m => format!("http.client.{m}").into(),
+    };
+    let cx = child(
+        s,
+        name,
+        SpanKind::Client,
+        vec![
+            KeyValue::new("http.request.method", method.as_str().to_owned()),
+            KeyValue::new("naftiko.namespace", namespace.to_owned()),
+        ],
+    );
+    run_in(cx.clone(), fut, |out| {
+        let span = cx.span();
+        match status(out) {
+            Some(code) => {
+                span.set_attribute(KeyValue::new("http.response.status_code", i64::from(code)));
+                (code >= 500).then(|| format!("upstream answered {code}"))
+            }
+            None => Some("no answer (transport error)".to_owned()),
+        }
+    })
+    .await
+}
+
+pub(super) fn outgoing(headers: &mut http::HeaderMap, url: &reqwest::Url, redact: Option<&str>) {
+    let Some(s) = state() else {
+        return;
+    };
+    let cx = Context::current();
+    let span = cx.span();
+    if !span.span_context().is_valid() {
+        return;
+    }
+    span.set_attribute(KeyValue::new("url.full", redacted(url, redact)));
+    s.propagator
+        .inject_context(&cx, &mut HeaderInjector(headers));
+}
+
+/// The URL with the value of the query parameter `secret` (an API key) replaced: a trace
+/// is read by more people than the key should be.
+fn redacted(url: &reqwest::Url, secret: Option<&str>) -> String {
+    let Some(secret) = secret else {
+        return url.to_string();
+    };
+    let mut u = url.clone();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == secret {
+                "REDACTED".into()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    u.query_pairs_mut().clear().extend_pairs(pairs);
+    u.to_string()
+}
+
+pub(super) async fn list_traces(
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state().and_then(|s| s.ring.as_ref()) {
+        Some(r) => axum::Json(r.list(
+            q.get("operation").map(String::as_str),
+            q.get("status").map(String::as_str),
+        ))
+        .into_response(),
+        None => super::inactive_answer(),
+    }
+}
+
+pub(super) async fn get_trace(
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some(r) = state().and_then(|s| s.ring.as_ref()) else {
+        return super::inactive_answer();
+    };
+    match r.get(&id) {
+        Some(t) => axum::Json(t).into_response(),
+        None => (
+            http::StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({
+                "error": format!("Trace not found: {}", crate::rest::clip(&id))
+            })),
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_api_key_in_the_query_is_not_recorded() {
+        let url =
+            reqwest::Url::parse("https://api.example.com/v1/x?api_key=s3cret&q=a%20b").unwrap();
+        let r = redacted(&url, Some("api_key"));
+        assert!(!r.contains("s3cret"), "{r}");
+        assert!(r.contains("api_key=REDACTED"), "{r}");
+        assert!(r.contains("q=a+b"), "{r}");
+        assert_eq!(redacted(&url, None), url.to_string());
+    }
+}

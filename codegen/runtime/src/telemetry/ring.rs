@@ -1,0 +1,366 @@
+//! The control port's `/traces`: finished spans grouped by trace; when a trace's local root
+//! ends (no parent, or a parent from the caller's `traceparent`) the trace joins a ring of
+//! the most recent ones (semantics.md 13.5). Spans that end after their root (an answer
+//! streamed on) join their trace if it is still in the ring.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use opentelemetry::trace::{SpanKind, Status};
+use opentelemetry_sdk::trace::{SpanData, SpanProcessor};
+use serde_json::{Map, Value, json};
+
+/// Traces whose root has not ended yet, at most: a root that never ends must not make the
+/// buffer grow without bound.
+const MAX_PENDING: usize = 4096;
+
+/// One finished span, as `/traces/{id}` shows it.
+#[derive(Debug, Clone)]
+pub struct SpanRecord {
+    /// 16 hex digits.
+    pub span_id: String,
+    /// The parent's id, when it has a valid one.
+    pub parent: Option<String>,
+    /// `rest.request`, `http.client.GET`...
+    pub name: String,
+    /// `SERVER`, `CLIENT`, `INTERNAL`...
+    pub kind: &'static str,
+    /// When it started.
+    pub start: SystemTime,
+    /// How long it took.
+    pub duration: Duration,
+    /// Whether its status is ERROR (UNSET counts as OK).
+    pub error: bool,
+    /// Its attributes, as JSON values.
+    pub attributes: Map<String, Value>,
+}
+
+/// One trace in the ring.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// 32 hex digits.
+    pub id: String,
+    /// Its local root (the span whose end completed it).
+    pub root: SpanRecord,
+    /// Its spans in the order they ended, root included.
+    pub spans: Vec<SpanRecord>,
+}
+
+/// The ring of recent traces.
+#[derive(Debug)]
+pub struct Ring {
+    capacity: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    pending: HashMap<String, Vec<SpanRecord>>,
+    pending_order: VecDeque<String>,
+    traces: VecDeque<Trace>,
+}
+
+impl Ring {
+    /// A ring of `capacity` traces (at least one).
+    pub fn new(capacity: usize) -> Ring {
+        Ring {
+            capacity: capacity.max(1),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic elsewhere while it was held leaves whole records: keep serving them.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Files one finished span; `root` says whether it completes its trace.
+    pub fn record(&self, trace_id: String, span: SpanRecord, root: bool) {
+        let mut s = self.state();
+        if let Some(t) = s.traces.iter_mut().find(|t| t.id == trace_id) {
+            t.spans.push(span);
+            return;
+        }
+        if !root {
+            if !s.pending.contains_key(&trace_id) {
+                if s.pending_order.len() >= MAX_PENDING
+                    && let Some(old) = s.pending_order.pop_front()
+                {
+                    s.pending.remove(&old);
+                }
+                s.pending_order.push_back(trace_id.clone());
+            }
+            s.pending.entry(trace_id).or_default().push(span);
+            return;
+        }
+        let mut spans = s.pending.remove(&trace_id).unwrap_or_default();
+        s.pending_order.retain(|t| *t != trace_id);
+        spans.push(span.clone());
+        self.push_locked(
+            &mut s,
+            Trace {
+                id: trace_id,
+                root: span,
+                spans,
+            },
+        );
+    }
+
+    /// Adds a whole trace (the newest).
+    pub fn push(&self, trace: Trace) {
+        let mut s = self.state();
+        self.push_locked(&mut s, trace);
+    }
+
+    fn push_locked(&self, s: &mut State, trace: Trace) {
+        while s.traces.len() >= self.capacity {
+            s.traces.pop_front();
+        }
+        s.traces.push_back(trace);
+    }
+
+    /// `GET /traces`: the summaries, most recent first; `operation` keeps the traces whose
+    /// root name contains it, `status` those of that status (any case).
+    pub fn list(&self, operation: Option<&str>, status: Option<&str>) -> Value {
+        let s = self.state();
+        let traces: Vec<Value> = s
+            .traces
+            .iter()
+            .rev()
+            .filter(|t| operation.is_none_or(|o| t.root.name.contains(o)))
+            .filter(|t| status.is_none_or(|st| st.eq_ignore_ascii_case(status_of(&t.root))))
+            .map(|t| {
+                json!({
+                    "traceId": t.id,
+                    "operation": t.root.name,
+                    "durationMs": millis(t.root.duration),
+                    "status": status_of(&t.root),
+                    "spanCount": t.spans.len(),
+                    "timestamp": iso_instant(t.root.start),
+                })
+            })
+            .collect();
+        json!({"traces": traces, "bufferSize": self.capacity, "bufferUsed": s.traces.len()})
+    }
+
+    /// `GET /traces/{id}`: the trace and its spans, or `None`.
+    pub fn get(&self, id: &str) -> Option<Value> {
+        let s = self.state();
+        let t = s.traces.iter().find(|t| t.id == id)?;
+        let spans: Vec<Value> = t
+            .spans
+            .iter()
+            .map(|sp| {
+                let mut o = Map::new();
+                o.insert("traceId".into(), Value::String(t.id.clone()));
+                o.insert("spanId".into(), Value::String(sp.span_id.clone()));
+                if let Some(p) = &sp.parent {
+                    o.insert("parentSpanId".into(), Value::String(p.clone()));
+                }
+                o.insert("name".into(), Value::String(sp.name.clone()));
+                o.insert("kind".into(), Value::String(sp.kind.into()));
+                o.insert("durationMs".into(), millis(sp.duration));
+                o.insert("status".into(), Value::String(status_of(sp).into()));
+                o.insert("timestamp".into(), Value::String(iso_instant(sp.start)));
+                o.insert("attributes".into(), Value::Object(sp.attributes.clone()));
+                Value::Object(o)
+            })
+            .collect();
+        Some(json!({
+            "traceId": t.id,
+            "operation": t.root.name,
+            "durationMs": millis(t.root.duration),
+            "status": status_of(&t.root),
+            "timestamp": iso_instant(t.root.start),
+            "spans": spans,
+        }))
+    }
+}
+
+fn status_of(s: &SpanRecord) -> &'static str {
+    if s.error { "ERROR" } else { "OK" }
+}
+
+/// Milliseconds with microsecond precision (sub-millisecond spans are the common case here).
+fn millis(d: Duration) -> Value {
+    let ms = (d.as_micros() as f64) / 1000.0;
+    serde_json::Number::from_f64(ms)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+/// `2026-11-27T06:15:03.123Z`: an ISO-8601 instant in UTC, millisecond precision.
+pub fn iso_instant(t: SystemTime) -> String {
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+/// The SDK span processor that feeds a [`Ring`].
+#[derive(Debug)]
+pub(crate) struct Processor(pub Arc<Ring>);
+
+impl SpanProcessor for Processor {
+    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        let root = span.parent_span_id == opentelemetry::trace::SpanId::INVALID
+            || span.parent_span_is_remote;
+        let parent = (span.parent_span_id != opentelemetry::trace::SpanId::INVALID)
+            .then(|| span.parent_span_id.to_string());
+        let attributes = span
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.to_string(), attribute(&kv.value)))
+            .collect();
+        let record = SpanRecord {
+            span_id: span.span_context.span_id().to_string(),
+            parent,
+            name: span.name.to_string(),
+            kind: kind_name(&span.span_kind),
+            start: span.start_time,
+            duration: span
+                .end_time
+                .duration_since(span.start_time)
+                .unwrap_or_default(),
+            error: matches!(span.status, Status::Error { .. }),
+            attributes,
+        };
+        self.0
+            .record(span.span_context.trace_id().to_string(), record, root);
+    }
+
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+}
+
+fn kind_name(k: &SpanKind) -> &'static str {
+    match k {
+        SpanKind::Server => "SERVER",
+        SpanKind::Client => "CLIENT",
+        SpanKind::Producer => "PRODUCER",
+        SpanKind::Consumer => "CONSUMER",
+        SpanKind::Internal => "INTERNAL",
+    }
+}
+
+fn attribute(v: &opentelemetry::Value) -> Value {
+    use opentelemetry::Value as V;
+    match v {
+        V::Bool(b) => Value::Bool(*b),
+        V::I64(i) => Value::from(*i),
+        V::F64(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        V::String(s) => Value::String(s.to_string()),
+        other => Value::String(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(id: &str, name: &str) -> SpanRecord {
+        SpanRecord {
+            span_id: id.into(),
+            parent: None,
+            name: name.into(),
+            kind: "SERVER",
+            start: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000),
+            duration: Duration::from_micros(1500),
+            error: false,
+            attributes: Map::new(),
+        }
+    }
+
+    #[test]
+    fn the_ring_keeps_the_most_recent_first_and_evicts_the_oldest() {
+        let ring = Ring::new(2);
+        for t in ["trace-1", "trace-2", "trace-3"] {
+            ring.record(t.into(), span("a", "rest.request"), true);
+        }
+        let list = ring.list(None, None);
+        let ids: Vec<&str> = list["traces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["traceId"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["trace-3", "trace-2"]);
+        assert_eq!(list["bufferSize"], 2);
+        assert_eq!(list["bufferUsed"], 2);
+        assert!(ring.get("trace-1").is_none());
+        assert_eq!(list["traces"][0]["durationMs"], 1.5);
+    }
+
+    #[test]
+    fn children_wait_for_their_root_and_late_spans_join_their_trace() {
+        let ring = Ring::new(10);
+        let mut child = span("c", "http.client.GET");
+        child.parent = Some("r".into());
+        child.kind = "CLIENT";
+        child.error = true;
+        ring.record("t".into(), child.clone(), false);
+        assert_eq!(ring.list(None, None)["bufferUsed"], 0);
+        ring.record("t".into(), span("r", "mcp.request"), true);
+        ring.record("t".into(), child, false);
+        let t = ring.get("t").unwrap();
+        assert_eq!(t["operation"], "mcp.request");
+        assert_eq!(t["spans"].as_array().unwrap().len(), 3);
+        assert_eq!(t["spans"][0]["parentSpanId"], "r");
+        assert!(t["spans"][1].get("parentSpanId").is_none());
+        assert_eq!(
+            ring.list(Some("mcp"), Some("ok"))["traces"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            ring.list(Some("rest"), None)["traces"]
+                .as_array()
+                .unwrap()
+                .len(),
+            0
+        );
+        assert_eq!(
+            ring.list(None, Some("ERROR"))["traces"]
+                .as_array()
+                .unwrap()
+                .len(),
+            0
+        );
+    }
+
+    #[test]
+    fn instants_are_iso_8601_utc() {
+        assert_eq!(
+            iso_instant(SystemTime::UNIX_EPOCH),
+            "1970-01-01T00:00:00.000Z"
+        );
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_709_251_199_123);
+        assert_eq!(iso_instant(t), "2024-02-29T23:59:59.123Z");
+    }
+}
