@@ -138,10 +138,15 @@ pub fn request(adapter: &'static str, operation: &str, status: &str, elapsed: Du
     ::metrics::histogram!(REQUEST_DURATION, &labels).record(elapsed.as_secs_f64());
 }
 
+/// The route a REST request matched (`/customers/{id} GET`), left in the answer's
+/// extensions by [`record_rest`] for the layers outside the router (the request's span).
+#[derive(Debug, Clone)]
+pub struct RouteName(pub String);
+
 /// Records every request of a REST router: its route (`/customers/{id} GET`, the route as
-/// matched, so path values never become label values), its status and duration. Requests
-/// that match no route are not recorded (their paths are the caller's).
-/// `adapter` is `rest` or `skill`.
+/// matched, so path values never become label values), its status and duration, and leaves
+/// the route in the answer as [`RouteName`]. Requests that match no route are not recorded
+/// (their paths are the caller's). `adapter` is `rest` or `skill`.
 #[cfg(feature = "rest")]
 pub fn record_rest(router: axum::Router, adapter: &'static str) -> axum::Router {
     router.route_layer(axum::middleware::from_fn(
@@ -151,7 +156,7 @@ pub fn record_rest(router: axum::Router, adapter: &'static str) -> axum::Router 
                 .get::<axum::extract::MatchedPath>()
                 .map(|p| format!("{} {}", p.as_str(), req.method()));
             let started = std::time::Instant::now();
-            let response = next.run(req).await;
+            let mut response = next.run(req).await;
             if let Some(route) = route {
                 let status = response.status();
                 request(adapter, &route, status.as_str(), started.elapsed());
@@ -159,6 +164,7 @@ pub fn record_rest(router: axum::Router, adapter: &'static str) -> axum::Router 
                     let kind = status.canonical_reason().unwrap_or("error");
                     request_error(adapter, &route, kind);
                 }
+                response.extensions_mut().insert(RouteName(route));
             }
             response
         },

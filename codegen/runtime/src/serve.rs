@@ -382,7 +382,8 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
         if let Some(token) = &options.rest_token {
             app = crate::auth::layer(app, Inbound::Bearer(token.clone()));
         }
-        if metrics {
+        // Each request's route, for its metrics and its span's operation id.
+        if metrics || crate::telemetry::active() {
             app = crate::metrics::record_rest(app, r.kind);
         }
         let app = crate::telemetry::layer(app, r.kind);

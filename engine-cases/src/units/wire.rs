@@ -741,16 +741,7 @@ pub fn trace_ring(input: &Value, _: &UnitEnv) -> Result<Value, String> {
         .flatten()
         .filter_map(Value::as_str)
     {
-        let root = SpanRecord {
-            span_id: "0000000000000001".into(),
-            parent: None,
-            name: "rest.request".into(),
-            kind: "SERVER",
-            start: std::time::SystemTime::now(),
-            duration: std::time::Duration::ZERO,
-            error: false,
-            attributes: Map::new(),
-        };
+        let root = SpanRecord::named("rest.request");
         ring.push(Trace {
             id: id.to_owned(),
             root: root.clone(),

@@ -110,36 +110,114 @@ pub fn active() -> bool {
     false
 }
 
+/// The OpenTelemetry context a [`Traced`] future runs in (nothing without `otel`).
+#[cfg(feature = "otel")]
+type Span = opentelemetry::Context;
+#[cfg(not(feature = "otel"))]
+type Span = std::convert::Infallible;
+
+/// What a [`Traced`] future does when it completes, besides ending its span.
+#[derive(Debug, Clone, Copy)]
+enum After {
+    Nothing,
+    /// Record `naftiko.step.duration.seconds` for a step of this kind and namespace.
+    StepMetric(&'static str, &'static str, std::time::Instant),
+}
+
+pin_project_lite::pin_project! {
+    /// A future run in a span of its own (when tracing is on), which ends with it: its
+    /// status ERROR when `error` finds one in the output. A plain future, not an `async fn`,
+    /// so that wrapping adds no state machine (debug builds keep their stacks small).
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Traced<F, E> {
+        #[pin]
+        fut: F,
+        span: Option<Span>,
+        error: Option<E>,
+        after: After,
+        // Only the span of an inbound message is shared with others, which end it.
+        end: bool,
+    }
+}
+
+impl<F: Future, E: FnOnce(&F::Output) -> Option<String>> Future for Traced<F, E> {
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = self.project();
+        #[cfg(feature = "otel")]
+        let _attached = this.span.as_ref().map(|s| s.clone().attach());
+        let out = std::task::ready!(this.fut.poll(cx));
+        if let After::StepMetric(kind, namespace, started) = *this.after {
+            crate::metrics::step(kind, namespace, started.elapsed());
+        }
+        #[cfg(feature = "otel")]
+        if let Some(span) = this.span.take() {
+            let message = this.error.take().and_then(|e| e(&out));
+            on::finish(&span, message, *this.end);
+        }
+        #[cfg(not(feature = "otel"))]
+        let _ = (this.span, this.error, this.end);
+        std::task::Poll::Ready(out)
+    }
+}
+
+/// The output of a future whose errors do not change its span's status.
+type NoError<T> = fn(&T) -> Option<String>;
+
+fn no_error<T>(_: &T) -> Option<String> {
+    None
+}
+
+fn traced<F: Future, E>(
+    fut: F,
+    span: Option<Span>,
+    error: E,
+    after: After,
+    end: bool,
+) -> Traced<F, E> {
+    Traced {
+        fut,
+        span,
+        error: Some(error),
+        after,
+        end,
+    }
+}
+
 /// Runs one orchestration step of a flow exposed or aggregated under `namespace`: a span
 /// `step.<kind>` around it and its duration in `naftiko.step.duration.seconds`.
-pub async fn step<F: Future>(
+pub fn step<F: Future>(
     index: usize,
     step: Step,
     namespace: &'static str,
     fut: F,
-) -> F::Output {
-    let started = std::time::Instant::now();
+) -> Traced<F, NoError<F::Output>> {
     #[cfg(feature = "otel")]
-    let out = on::step(index, step, namespace, fut).await;
+    let span = on::step(index, step, namespace);
     #[cfg(not(feature = "otel"))]
-    let out = {
+    let span = {
         let _ = index;
-        fut.await
+        None
     };
-    crate::metrics::step(step.kind(), namespace, started.elapsed());
-    out
+    let after = After::StepMetric(step.kind(), namespace, std::time::Instant::now());
+    traced(fut, span, no_error, after, true)
 }
 
 /// Runs an aggregate function (`reference` is `namespace.function`) in an
 /// `aggregate.function` span.
-pub async fn aggregate<F: Future>(reference: &'static str, fut: F) -> F::Output {
+pub fn aggregate<F: Future>(reference: &'static str, fut: F) -> Traced<F, NoError<F::Output>> {
     #[cfg(feature = "otel")]
-    return on::aggregate(reference, fut).await;
+    let span = on::aggregate(reference);
     #[cfg(not(feature = "otel"))]
-    {
+    let span = {
         let _ = reference;
-        fut.await
-    }
+        None
+    };
+    traced(fut, span, no_error, After::Nothing, true)
 }
 
 /// A REST or skill router with a `rest.request` (or `skill.request`) span around every
@@ -207,60 +285,77 @@ pub fn mcp_request(headers: &http::HeaderMap, method: &str) -> Option<Carried> {
 }
 
 /// Runs `fut` in `carried`'s span, then ends the span.
-pub async fn within<F: Future>(carried: Option<Carried>, fut: F) -> F::Output {
+pub fn within<F: Future>(carried: Option<Carried>, fut: F) -> Traced<F, NoError<F::Output>> {
     #[cfg(feature = "otel")]
-    if let Some(c) = carried {
-        use opentelemetry::trace::{FutureExt as _, TraceContextExt as _};
-        let out = fut.with_context(c.cx.clone()).await;
-        c.cx.span().end();
-        return out;
-    }
-    let _ = carried;
-    fut.await
+    let span = carried.map(|c| c.cx);
+    #[cfg(not(feature = "otel"))]
+    let span = carried.and(None);
+    traced(fut, span, no_error, After::Nothing, true)
 }
 
 /// Runs `fut` as a child of `parent`'s span (upstream calls of a resource read, say).
-pub async fn under<F: Future>(parent: Option<&Carried>, fut: F) -> F::Output {
+pub fn under<F: Future>(parent: Option<&Carried>, fut: F) -> Traced<F, NoError<F::Output>> {
     #[cfg(feature = "otel")]
-    if let Some(c) = parent {
-        use opentelemetry::trace::FutureExt as _;
-        return fut.with_context(c.cx.clone()).await;
-    }
-    let _ = parent;
-    fut.await
+    let span = parent.map(|c| c.cx.clone());
+    #[cfg(not(feature = "otel"))]
+    let span = parent.and(None);
+    traced(fut, span, no_error, After::Nothing, false)
 }
 
 /// Runs a tool call in an `mcp.tool` span under `parent` (the `mcp.request` of its
 /// message, when it came over HTTP); `failed` tells from the output whether it is an error.
-pub async fn tool<F: Future>(
+pub fn tool<F: Future>(
     name: &str,
     parent: Option<&Carried>,
     fut: F,
     failed: impl FnOnce(&F::Output) -> bool,
-) -> F::Output {
+) -> Traced<F, impl FnOnce(&F::Output) -> Option<String>> {
     #[cfg(feature = "otel")]
-    return on::tool(name, parent, fut, failed).await;
+    let span = on::tool(name, parent);
     #[cfg(not(feature = "otel"))]
-    {
-        let _ = (name, parent, failed);
-        fut.await
-    }
+    let span = {
+        let _ = (name, parent);
+        None
+    };
+    traced(
+        fut,
+        span,
+        move |out: &F::Output| failed(out).then(|| "isError".to_owned()),
+        After::Nothing,
+        true,
+    )
 }
 
 /// An upstream call: an `http.client.<METHOD>` span around `fut`; `status` reads the
 /// answer's HTTP status from its output (`None`: no answer came).
-pub(crate) async fn client_call<F: Future>(
+pub(crate) fn client_call<F: Future>(
     method: &http::Method,
-    namespace: &str,
+    namespace: &'static str,
     fut: F,
     status: impl FnOnce(&F::Output) -> Option<u16>,
-) -> F::Output {
+) -> Traced<F, impl FnOnce(&F::Output) -> Option<String>> {
     #[cfg(feature = "otel")]
-    if active() {
-        return on::client_call(method, namespace, fut, status).await;
-    }
-    let _ = (method, namespace, status);
-    fut.await
+    let span = on::client(method, namespace);
+    #[cfg(not(feature = "otel"))]
+    let span = {
+        let _ = (method, namespace);
+        None
+    };
+    #[cfg(feature = "otel")]
+    let recorder = span.clone();
+    let error = move |out: &F::Output| {
+        let code = status(out);
+        #[cfg(feature = "otel")]
+        if let (Some(span), Some(code)) = (&recorder, code) {
+            on::status_code(span, code);
+        }
+        match code {
+            Some(code) if code >= 500 => Some(format!("upstream answered {code}")),
+            Some(_) => None,
+            None => Some("no answer (transport error)".to_owned()),
+        }
+    };
+    traced(fut, span, error, After::Nothing, true)
 }
 
 /// Inside [`client_call`]: adds the current span's `traceparent` to an upstream request's

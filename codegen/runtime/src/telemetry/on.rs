@@ -1,7 +1,6 @@
 //! The `otel` feature's side of [`super`]: the SDK, the spans, propagation and `/traces`.
 
 use std::borrow::Cow;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -24,7 +23,8 @@ struct State {
     provider: SdkTracerProvider,
     tracer: SdkTracer,
     ring: Option<Arc<Ring>>,
-    label: Option<String>,
+    /// `naftiko.capability` (shared, not copied per span).
+    label: Option<opentelemetry::Value>,
     propagator: TraceContextPropagator,
 }
 
@@ -107,7 +107,8 @@ pub(super) fn init(spec: Option<&TraceSpec>, label: &str) -> Result<bool, Error>
         provider,
         tracer,
         ring,
-        label: (!label.is_empty()).then(|| label.to_owned()),
+        label: (!label.is_empty())
+            .then(|| opentelemetry::StringValue::from(Arc::<str>::from(label)).into()),
         propagator: TraceContextPropagator::new(),
     };
     if STATE.set(state).is_ok() {
@@ -162,17 +163,18 @@ fn server(
     s: &State,
     name: &'static str,
     adapter: &'static str,
-    operation: String,
+    operation: Option<String>,
     method: Option<&http::Method>,
     headers: &http::HeaderMap,
 ) -> Context {
     let parent = s.propagator.extract(&HeaderExtractor(headers));
-    let mut attributes = vec![
-        KeyValue::new("naftiko.adapter.type", adapter),
-        KeyValue::new("naftiko.operation.id", operation),
-    ];
+    let mut attributes = Vec::with_capacity(6);
+    attributes.push(KeyValue::new("naftiko.adapter.type", adapter));
+    if let Some(o) = operation {
+        attributes.push(KeyValue::new("naftiko.operation.id", o));
+    }
     if let Some(m) = method {
-        attributes.push(KeyValue::new("http.request.method", m.as_str().to_owned()));
+        attributes.push(KeyValue::new("http.request.method", method_value(m)));
     }
     if let Some(l) = &s.label {
         attributes.push(KeyValue::new("naftiko.capability", l.clone()));
@@ -203,30 +205,19 @@ fn child(
     parent.with_span(span)
 }
 
-/// Runs `fut` in `cx`'s span, then ends it, with status ERROR when `error` says so.
-async fn run_in<F: Future>(
-    cx: Context,
-    fut: F,
-    error: impl FnOnce(&F::Output) -> Option<String>,
-) -> F::Output {
-    let out = fut.with_context(cx.clone()).await;
-    let span = cx.span();
-    if let Some(message) = error(&out) {
+/// Ends `span` (when `end`), with status ERROR and `message` when there is one.
+pub(super) fn finish(span: &Context, message: Option<String>, end: bool) {
+    let span = span.span();
+    if let Some(message) = message {
         span.set_status(Status::error(message));
     }
-    span.end();
-    out
+    if end {
+        span.end();
+    }
 }
 
-pub(super) async fn step<F: Future>(
-    index: usize,
-    step: Step,
-    namespace: &'static str,
-    fut: F,
-) -> F::Output {
-    let Some(s) = state() else {
-        return fut.await;
-    };
+pub(super) fn step(index: usize, step: Step, namespace: &'static str) -> Option<Context> {
+    let s = state()?;
     let index = KeyValue::new("naftiko.step.index", index as i64);
     let (name, attributes) = match step {
         Step::Call(call) => (
@@ -250,45 +241,37 @@ pub(super) async fn step<F: Future>(
             ],
         ),
     };
-    let cx = child(s, name, SpanKind::Internal, attributes);
-    run_in(cx, fut, |_| None).await
+    Some(child(s, name, SpanKind::Internal, attributes))
 }
 
-pub(super) async fn aggregate<F: Future>(reference: &'static str, fut: F) -> F::Output {
-    let Some(s) = state() else {
-        return fut.await;
-    };
-    let cx = child(
+pub(super) fn aggregate(reference: &'static str) -> Option<Context> {
+    let s = state()?;
+    Some(child(
         s,
         "aggregate.function",
         SpanKind::Internal,
         vec![KeyValue::new("naftiko.aggregate.ref", reference)],
-    );
-    run_in(cx, fut, |_| None).await
+    ))
 }
 
 pub(super) fn layer(app: axum::Router, adapter: &'static str) -> axum::Router {
-    app.route_layer(axum::middleware::from_fn(name_route))
-        .layer(axum::middleware::from_fn(
-            move |req: axum::extract::Request, next: axum::middleware::Next| {
-                inbound(adapter, req, next)
-            },
-        ))
+    app.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            inbound(adapter, req, next)
+        },
+    ))
 }
 
-/// Names the request's span after the route it matched (`/customers/{id} GET`), so that
-/// path values do not make every operation id different.
-async fn name_route(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    if let Some(p) = req.extensions().get::<axum::extract::MatchedPath>() {
-        Context::current().span().set_attribute(KeyValue::new(
-            "naftiko.operation.id",
-            format!("{} {}", p.as_str(), req.method()),
-        ));
+/// A method name without allocating for the common ones.
+fn method_value(m: &http::Method) -> opentelemetry::Value {
+    match *m {
+        http::Method::GET => "GET".into(),
+        http::Method::POST => "POST".into(),
+        http::Method::PUT => "PUT".into(),
+        http::Method::PATCH => "PATCH".into(),
+        http::Method::DELETE => "DELETE".into(),
+        ref other => other.as_str().to_owned().into(),
     }
-    next.run(req).await
 }
 
 async fn inbound(
@@ -299,24 +282,24 @@ async fn inbound(
     let Some(s) = state() else {
         return next.run(req).await;
     };
-    let (name, operation) = if adapter == "skill" {
-        ("skill.request", req.uri().path().to_owned())
+    let name = if adapter == "skill" {
+        "skill.request"
     } else {
-        (
-            "rest.request",
-            format!("{} {}", req.uri().path(), req.method()),
-        )
+        "rest.request"
     };
-    let cx = server(
-        s,
-        name,
-        adapter,
-        operation,
-        Some(req.method()),
-        req.headers(),
-    );
+    // A request no route matches keeps its path as its operation id.
+    let unmatched = (req.uri().clone(), req.method().clone());
+    let cx = server(s, name, adapter, None, Some(req.method()), req.headers());
     let response = next.run(req).with_context(cx.clone()).await;
     let span = cx.span();
+    // The route it matched (`/customers/{id} GET`), so that path values do not make every
+    // operation id different.
+    let operation = match response.extensions().get::<crate::metrics::RouteName>() {
+        Some(r) => r.0.clone(),
+        None if adapter == "skill" => unmatched.0.path().to_owned(),
+        None => format!("{} {}", unmatched.0.path(), unmatched.1),
+    };
+    span.set_attribute(KeyValue::new("naftiko.operation.id", operation));
     let status = response.status();
     span.set_attribute(KeyValue::new(
         "http.response.status_code",
@@ -332,19 +315,19 @@ async fn inbound(
 pub(super) fn mcp_request(headers: &http::HeaderMap, method: &str) -> Option<Carried> {
     let s = state()?;
     Some(Carried {
-        cx: server(s, "mcp.request", "mcp", method.to_owned(), None, headers),
+        cx: server(
+            s,
+            "mcp.request",
+            "mcp",
+            Some(method.to_owned()),
+            None,
+            headers,
+        ),
     })
 }
 
-pub(super) async fn tool<F: Future>(
-    name: &str,
-    parent: Option<&Carried>,
-    fut: F,
-    failed: impl FnOnce(&F::Output) -> bool,
-) -> F::Output {
-    let Some(s) = state() else {
-        return fut.await;
-    };
+pub(super) fn tool(name: &str, parent: Option<&Carried>) -> Option<Context> {
+    let s = state()?;
     let parent = parent.map_or_else(Context::current, |c| c.cx.clone());
     let span = s
         .tracer
@@ -355,19 +338,11 @@ pub(super) async fn tool<F: Future>(
             KeyValue::new("naftiko.operation.id", name.to_owned()),
         ])
         .start_with_context(&s.tracer, &parent);
-    let cx = parent.with_span(span);
-    run_in(cx, fut, |out| failed(out).then(|| "isError".to_owned())).await
+    Some(parent.with_span(span))
 }
 
-pub(super) async fn client_call<F: Future>(
-    method: &http::Method,
-    namespace: &str,
-    fut: F,
-    status: impl FnOnce(&F::Output) -> Option<u16>,
-) -> F::Output {
-    let Some(s) = state() else {
-        return fut.await;
-    };
+pub(super) fn client(method: &http::Method, namespace: &'static str) -> Option<Context> {
+    let s = state()?;
     let name: Cow<'static, str> = match *method {
         http::Method::GET => "http.client.GET".into(),
         http::Method::POST => "http.client.POST".into(),
@@ -376,26 +351,20 @@ pub(super) async fn client_call<F: Future>(
         http::Method::DELETE => "http.client.DELETE".into(),
         ref m => format!("http.client.{m}").into(),
     };
-    let cx = child(
+    Some(child(
         s,
         name,
         SpanKind::Client,
         vec![
-            KeyValue::new("http.request.method", method.as_str().to_owned()),
-            KeyValue::new("naftiko.namespace", namespace.to_owned()),
+            KeyValue::new("http.request.method", method_value(method)),
+            KeyValue::new("naftiko.namespace", namespace),
         ],
-    );
-    run_in(cx.clone(), fut, |out| {
-        let span = cx.span();
-        match status(out) {
-            Some(code) => {
-                span.set_attribute(KeyValue::new("http.response.status_code", i64::from(code)));
-                (code >= 500).then(|| format!("upstream answered {code}"))
-            }
-            None => Some("no answer (transport error)".to_owned()),
-        }
-    })
-    .await
+    ))
+}
+
+pub(super) fn status_code(span: &Context, code: u16) {
+    span.span()
+        .set_attribute(KeyValue::new("http.response.status_code", i64::from(code)));
 }
 
 pub(super) fn outgoing(headers: &mut http::HeaderMap, url: &reqwest::Url, redact: Option<&str>) {

@@ -7,7 +7,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use opentelemetry::trace::{SpanKind, Status};
+use std::borrow::Cow;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
 use opentelemetry_sdk::trace::{SpanData, SpanProcessor};
 use serde_json::{Map, Value, json};
 
@@ -15,15 +18,16 @@ use serde_json::{Map, Value, json};
 /// buffer grow without bound.
 const MAX_PENDING: usize = 4096;
 
-/// One finished span, as `/traces/{id}` shows it.
+/// One finished span, kept as the SDK hands it over; it is turned into JSON only when
+/// `/traces/{id}` is read, so recording a span costs no formatting.
 #[derive(Debug, Clone)]
 pub struct SpanRecord {
-    /// 16 hex digits.
-    pub span_id: String,
-    /// The parent's id, when it has a valid one.
-    pub parent: Option<String>,
+    /// Its id.
+    pub span_id: SpanId,
+    /// Its parent's id (`SpanId::INVALID` when it has none).
+    pub parent: SpanId,
     /// `rest.request`, `http.client.GET`...
-    pub name: String,
+    pub name: Cow<'static, str>,
     /// `SERVER`, `CLIENT`, `INTERNAL`...
     pub kind: &'static str,
     /// When it started.
@@ -32,14 +36,30 @@ pub struct SpanRecord {
     pub duration: Duration,
     /// Whether its status is ERROR (UNSET counts as OK).
     pub error: bool,
-    /// Its attributes, as JSON values.
-    pub attributes: Map<String, Value>,
+    /// Its attributes.
+    pub attributes: Vec<KeyValue>,
+}
+
+impl SpanRecord {
+    /// A root span named `name`, started now and already over.
+    pub fn named(name: &'static str) -> SpanRecord {
+        SpanRecord {
+            span_id: SpanId::from(1),
+            parent: SpanId::INVALID,
+            name: Cow::Borrowed(name),
+            kind: "SERVER",
+            start: SystemTime::now(),
+            duration: Duration::ZERO,
+            error: false,
+            attributes: Vec::new(),
+        }
+    }
 }
 
 /// One trace in the ring.
 #[derive(Debug, Clone)]
 pub struct Trace {
-    /// 32 hex digits.
+    /// 32 hex digits for the traces of this process.
     pub id: String,
     /// Its local root (the span whose end completed it).
     pub root: SpanRecord,
@@ -56,9 +76,10 @@ pub struct Ring {
 
 #[derive(Debug, Default)]
 struct State {
-    pending: HashMap<String, Vec<SpanRecord>>,
-    pending_order: VecDeque<String>,
-    traces: VecDeque<Trace>,
+    pending: HashMap<TraceId, Vec<SpanRecord>>,
+    pending_order: VecDeque<TraceId>,
+    /// The traces, oldest first, with the SDK's id of each (for spans that end late).
+    traces: VecDeque<(Option<TraceId>, Trace)>,
 }
 
 impl Ring {
@@ -75,49 +96,57 @@ impl Ring {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Files one finished span; `root` says whether it completes its trace.
-    pub fn record(&self, trace_id: String, span: SpanRecord, root: bool) {
+    /// Files one finished span of trace `id`; `root` says whether it completes its trace.
+    pub fn record(&self, id: TraceId, span: SpanRecord, root: bool) {
         let mut s = self.state();
-        if let Some(t) = s.traces.iter_mut().find(|t| t.id == trace_id) {
-            t.spans.push(span);
-            return;
-        }
         if !root {
-            if !s.pending.contains_key(&trace_id) {
-                if s.pending_order.len() >= MAX_PENDING
-                    && let Some(old) = s.pending_order.pop_front()
-                {
-                    s.pending.remove(&old);
-                }
-                s.pending_order.push_back(trace_id.clone());
+            if let Some(p) = s.pending.get_mut(&id) {
+                p.push(span);
+                return;
             }
-            s.pending.entry(trace_id).or_default().push(span);
+            // A span that ends after its root joins its trace while the ring holds it.
+            if let Some((_, t)) = s.traces.iter_mut().rev().find(|(t, _)| *t == Some(id)) {
+                t.spans.push(span);
+                return;
+            }
+            if s.pending_order.len() >= MAX_PENDING
+                && let Some(old) = s.pending_order.pop_front()
+            {
+                s.pending.remove(&old);
+            }
+            s.pending_order.push_back(id);
+            s.pending.insert(id, vec![span]);
             return;
         }
-        let mut spans = s.pending.remove(&trace_id).unwrap_or_default();
-        s.pending_order.retain(|t| *t != trace_id);
+        let mut spans = match s.pending.remove(&id) {
+            Some(spans) => {
+                if let Some(i) = s.pending_order.iter().rposition(|t| *t == id) {
+                    s.pending_order.remove(i);
+                }
+                spans
+            }
+            None => Vec::with_capacity(1),
+        };
         spans.push(span.clone());
-        self.push_locked(
-            &mut s,
-            Trace {
-                id: trace_id,
-                root: span,
-                spans,
-            },
-        );
+        let trace = Trace {
+            id: id.to_string(),
+            root: span,
+            spans,
+        };
+        self.push_locked(&mut s, Some(id), trace);
     }
 
     /// Adds a whole trace (the newest).
     pub fn push(&self, trace: Trace) {
         let mut s = self.state();
-        self.push_locked(&mut s, trace);
+        self.push_locked(&mut s, None, trace);
     }
 
-    fn push_locked(&self, s: &mut State, trace: Trace) {
+    fn push_locked(&self, s: &mut State, id: Option<TraceId>, trace: Trace) {
         while s.traces.len() >= self.capacity {
             s.traces.pop_front();
         }
-        s.traces.push_back(trace);
+        s.traces.push_back((id, trace));
     }
 
     /// `GET /traces`: the summaries, most recent first; `operation` keeps the traces whose
@@ -128,6 +157,7 @@ impl Ring {
             .traces
             .iter()
             .rev()
+            .map(|(_, t)| t)
             .filter(|t| operation.is_none_or(|o| t.root.name.contains(o)))
             .filter(|t| status.is_none_or(|st| st.eq_ignore_ascii_case(status_of(&t.root))))
             .map(|t| {
@@ -147,23 +177,28 @@ impl Ring {
     /// `GET /traces/{id}`: the trace and its spans, or `None`.
     pub fn get(&self, id: &str) -> Option<Value> {
         let s = self.state();
-        let t = s.traces.iter().find(|t| t.id == id)?;
+        let (_, t) = s.traces.iter().find(|(_, t)| t.id == id)?;
         let spans: Vec<Value> = t
             .spans
             .iter()
             .map(|sp| {
                 let mut o = Map::new();
                 o.insert("traceId".into(), Value::String(t.id.clone()));
-                o.insert("spanId".into(), Value::String(sp.span_id.clone()));
-                if let Some(p) = &sp.parent {
-                    o.insert("parentSpanId".into(), Value::String(p.clone()));
+                o.insert("spanId".into(), Value::String(sp.span_id.to_string()));
+                if sp.parent != SpanId::INVALID {
+                    o.insert("parentSpanId".into(), Value::String(sp.parent.to_string()));
                 }
-                o.insert("name".into(), Value::String(sp.name.clone()));
+                o.insert("name".into(), Value::String(sp.name.to_string()));
                 o.insert("kind".into(), Value::String(sp.kind.into()));
                 o.insert("durationMs".into(), millis(sp.duration));
                 o.insert("status".into(), Value::String(status_of(sp).into()));
                 o.insert("timestamp".into(), Value::String(iso_instant(sp.start)));
-                o.insert("attributes".into(), Value::Object(sp.attributes.clone()));
+                let attributes = sp
+                    .attributes
+                    .iter()
+                    .map(|kv| (kv.key.to_string(), attribute(&kv.value)))
+                    .collect();
+                o.insert("attributes".into(), Value::Object(attributes));
                 Value::Object(o)
             })
             .collect();
@@ -222,19 +257,11 @@ impl SpanProcessor for Processor {
     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
 
     fn on_end(&self, span: SpanData) {
-        let root = span.parent_span_id == opentelemetry::trace::SpanId::INVALID
-            || span.parent_span_is_remote;
-        let parent = (span.parent_span_id != opentelemetry::trace::SpanId::INVALID)
-            .then(|| span.parent_span_id.to_string());
-        let attributes = span
-            .attributes
-            .iter()
-            .map(|kv| (kv.key.to_string(), attribute(&kv.value)))
-            .collect();
+        let root = span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
         let record = SpanRecord {
-            span_id: span.span_context.span_id().to_string(),
-            parent,
-            name: span.name.to_string(),
+            span_id: span.span_context.span_id(),
+            parent: span.parent_span_id,
+            name: span.name,
             kind: kind_name(&span.span_kind),
             start: span.start_time,
             duration: span
@@ -242,10 +269,9 @@ impl SpanProcessor for Processor {
                 .duration_since(span.start_time)
                 .unwrap_or_default(),
             error: matches!(span.status, Status::Error { .. }),
-            attributes,
+            attributes: span.attributes,
         };
-        self.0
-            .record(span.span_context.trace_id().to_string(), record, root);
+        self.0.record(span.span_context.trace_id(), record, root);
     }
 
     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
@@ -282,24 +308,20 @@ fn attribute(v: &opentelemetry::Value) -> Value {
 mod tests {
     use super::*;
 
-    fn span(id: &str, name: &str) -> SpanRecord {
+    fn span(id: u64, name: &'static str) -> SpanRecord {
         SpanRecord {
-            span_id: id.into(),
-            parent: None,
-            name: name.into(),
-            kind: "SERVER",
+            span_id: SpanId::from(id),
             start: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000),
             duration: Duration::from_micros(1500),
-            error: false,
-            attributes: Map::new(),
+            ..SpanRecord::named(name)
         }
     }
 
     #[test]
     fn the_ring_keeps_the_most_recent_first_and_evicts_the_oldest() {
         let ring = Ring::new(2);
-        for t in ["trace-1", "trace-2", "trace-3"] {
-            ring.record(t.into(), span("a", "rest.request"), true);
+        for t in 1..=3u128 {
+            ring.record(TraceId::from(t), span(1, "rest.request"), true);
         }
         let list = ring.list(None, None);
         let ids: Vec<&str> = list["traces"]
@@ -308,50 +330,43 @@ mod tests {
             .iter()
             .map(|t| t["traceId"].as_str().unwrap())
             .collect();
-        assert_eq!(ids, ["trace-3", "trace-2"]);
+        assert_eq!(
+            ids,
+            [TraceId::from(3).to_string(), TraceId::from(2).to_string()]
+        );
         assert_eq!(list["bufferSize"], 2);
         assert_eq!(list["bufferUsed"], 2);
-        assert!(ring.get("trace-1").is_none());
+        assert!(ring.get(&TraceId::from(1).to_string()).is_none());
         assert_eq!(list["traces"][0]["durationMs"], 1.5);
     }
 
     #[test]
     fn children_wait_for_their_root_and_late_spans_join_their_trace() {
         let ring = Ring::new(10);
-        let mut child = span("c", "http.client.GET");
-        child.parent = Some("r".into());
+        let id = TraceId::from(7);
+        let mut child = span(2, "http.client.GET");
+        child.parent = SpanId::from(1);
         child.kind = "CLIENT";
         child.error = true;
-        ring.record("t".into(), child.clone(), false);
+        child.attributes = vec![KeyValue::new("http.response.status_code", 502)];
+        ring.record(id, child.clone(), false);
         assert_eq!(ring.list(None, None)["bufferUsed"], 0);
-        ring.record("t".into(), span("r", "mcp.request"), true);
-        ring.record("t".into(), child, false);
-        let t = ring.get("t").unwrap();
+        ring.record(id, span(1, "mcp.request"), true);
+        ring.record(id, child, false);
+        let t = ring.get(&id.to_string()).unwrap();
         assert_eq!(t["operation"], "mcp.request");
         assert_eq!(t["spans"].as_array().unwrap().len(), 3);
-        assert_eq!(t["spans"][0]["parentSpanId"], "r");
+        assert_eq!(t["spans"][0]["parentSpanId"], SpanId::from(1).to_string());
+        assert_eq!(
+            t["spans"][0]["attributes"]["http.response.status_code"],
+            502
+        );
         assert!(t["spans"][1].get("parentSpanId").is_none());
-        assert_eq!(
-            ring.list(Some("mcp"), Some("ok"))["traces"]
-                .as_array()
-                .unwrap()
-                .len(),
-            1
-        );
-        assert_eq!(
-            ring.list(Some("rest"), None)["traces"]
-                .as_array()
-                .unwrap()
-                .len(),
-            0
-        );
-        assert_eq!(
-            ring.list(None, Some("ERROR"))["traces"]
-                .as_array()
-                .unwrap()
-                .len(),
-            0
-        );
+        let count =
+            |o: Option<&str>, s: Option<&str>| ring.list(o, s)["traces"].as_array().unwrap().len();
+        assert_eq!(count(Some("mcp"), Some("ok")), 1);
+        assert_eq!(count(Some("rest"), None), 0);
+        assert_eq!(count(None, Some("ERROR")), 0);
     }
 
     #[test]
