@@ -480,7 +480,22 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Config(e.to_string()))?;
-        tracing::info!("control port listening on http://{addr} (health, status, metrics)");
+        let routes: Vec<&str> = [
+            (c.spec.health, "health"),
+            (c.spec.info, "status"),
+            (c.spec.metrics, "metrics"),
+            (
+                c.spec.traces.enabled && c.spec.traces.local && crate::telemetry::active(),
+                "traces",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        tracing::info!(
+            "control port listening on http://{addr} ({})",
+            routes.join(", ")
+        );
         let endpoint = Endpoint::new(
             Kind::Rest,
             "the control port".into(),

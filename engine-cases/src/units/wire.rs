@@ -742,11 +742,7 @@ pub fn trace_ring(input: &Value, _: &UnitEnv) -> Result<Value, String> {
         .filter_map(Value::as_str)
     {
         let root = SpanRecord::named("rest.request");
-        ring.push(Trace {
-            id: id.to_owned(),
-            root: root.clone(),
-            spans: vec![root],
-        });
+        ring.push(Trace::of(id.to_owned(), root));
     }
     let list = ring.list(None, None);
     let ids: Vec<Value> = list["traces"]

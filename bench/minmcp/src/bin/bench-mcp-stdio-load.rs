@@ -41,7 +41,8 @@ fn clock_ticks() -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: bench-mcp-stdio-load K SECONDS TOOL ARGS_JSON EXPECT -- SERVER_CMD [ARGS...]";
+    let usage =
+        "usage: bench-mcp-stdio-load K SECONDS TOOL ARGS_JSON EXPECT -- SERVER_CMD [ARGS...]";
     let Some(split) = args.iter().position(|a| a == "--") else {
         eprintln!("{usage}");
         std::process::exit(2);
@@ -73,7 +74,9 @@ fn main() {
 
     // Handshake.
     let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench-mcp-stdio-load","version":"1"}}}"#;
-    writeln!(stdin, "{init}").and_then(|_| stdin.flush()).expect("write initialize");
+    writeln!(stdin, "{init}")
+        .and_then(|_| stdin.flush())
+        .expect("write initialize");
     let mut line = String::new();
     loop {
         line.clear();
@@ -90,9 +93,12 @@ fn main() {
             break;
         }
     }
-    writeln!(stdin, r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#)
-        .and_then(|_| stdin.flush())
-        .expect("write initialized");
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
+    )
+    .and_then(|_| stdin.flush())
+    .expect("write initialized");
 
     let good = Arc::new(AtomicU64::new(0));
     let bad = Arc::new(AtomicU64::new(0));
@@ -199,7 +205,11 @@ fn main() {
     println!(
         "{:.0} {:.1} {} {}",
         calls as f64 / elapsed.as_secs_f64(),
-        if calls > 0 { cpu_us / calls as f64 } else { 0.0 },
+        if calls > 0 {
+            cpu_us / calls as f64
+        } else {
+            0.0
+        },
         good,
         bad
     );

@@ -61,10 +61,26 @@ impl SpanRecord {
 pub struct Trace {
     /// 32 hex digits for the traces of this process.
     pub id: String,
-    /// Its local root (the span whose end completed it).
-    pub root: SpanRecord,
-    /// Its spans in the order they ended, root included.
+    /// Its spans in the order they ended; the last is its local root (the span whose end
+    /// completed it) until a late span joins.
     pub spans: Vec<SpanRecord>,
+    /// The root's index in `spans`.
+    pub root: usize,
+}
+
+impl Trace {
+    /// A trace of one span.
+    pub fn of(id: String, root: SpanRecord) -> Trace {
+        Trace {
+            id,
+            spans: vec![root],
+            root: 0,
+        }
+    }
+
+    fn root(&self) -> &SpanRecord {
+        &self.spans[self.root]
+    }
 }
 
 /// The ring of recent traces.
@@ -127,10 +143,10 @@ impl Ring {
             }
             None => Vec::with_capacity(1),
         };
-        spans.push(span.clone());
+        spans.push(span);
         let trace = Trace {
             id: id.to_string(),
-            root: span,
+            root: spans.len() - 1,
             spans,
         };
         self.push_locked(&mut s, Some(id), trace);
@@ -158,16 +174,16 @@ impl Ring {
             .iter()
             .rev()
             .map(|(_, t)| t)
-            .filter(|t| operation.is_none_or(|o| t.root.name.contains(o)))
-            .filter(|t| status.is_none_or(|st| st.eq_ignore_ascii_case(status_of(&t.root))))
+            .filter(|t| operation.is_none_or(|o| t.root().name.contains(o)))
+            .filter(|t| status.is_none_or(|st| st.eq_ignore_ascii_case(status_of(t.root()))))
             .map(|t| {
                 json!({
                     "traceId": t.id,
-                    "operation": t.root.name,
-                    "durationMs": millis(t.root.duration),
-                    "status": status_of(&t.root),
+                    "operation": t.root().name,
+                    "durationMs": millis(t.root().duration),
+                    "status": status_of(t.root()),
                     "spanCount": t.spans.len(),
-                    "timestamp": iso_instant(t.root.start),
+                    "timestamp": iso_instant(t.root().start),
                 })
             })
             .collect();
@@ -204,10 +220,10 @@ impl Ring {
             .collect();
         Some(json!({
             "traceId": t.id,
-            "operation": t.root.name,
-            "durationMs": millis(t.root.duration),
-            "status": status_of(&t.root),
-            "timestamp": iso_instant(t.root.start),
+            "operation": t.root().name,
+            "durationMs": millis(t.root().duration),
+            "status": status_of(t.root()),
+            "timestamp": iso_instant(t.root().start),
             "spans": spans,
         }))
     }
