@@ -615,7 +615,8 @@ fn rpc_error(status: http::StatusCode, code: i64, message: &str) -> axum::respon
 /// to stdout meanwhile (logs go to stderr).
 pub async fn serve_stdio(handler: Handler) -> Result<(), Error> {
     let service = handler
-        .serve(rmcp::transport::stdio())
+        // Non-blocking when stdin and stdout are pipes (see `serve::run_stdio`).
+        .serve(rmcp::transport::stdio_pipes())
         .await
         .map_err(|e| Error::Config(format!("MCP stdio: {e}")))?;
     service

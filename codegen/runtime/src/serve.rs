@@ -1137,12 +1137,13 @@ pub async fn run_stdio(surfaces: Surfaces, namespace: Option<&str>) -> Result<()
     let (sdk_in, lines_in) = tokio::io::duplex(64 * 1024);
     let (lines_out, sdk_out) = tokio::io::duplex(64 * 1024);
     let (errors, errors_rx) = tokio::sync::mpsc::channel(16);
-    let reader = tokio::spawn(stdio::forward_input(tokio::io::stdin(), lines_in, errors));
-    let writer = tokio::spawn(stdio::forward_output(
-        lines_out,
-        errors_rx,
-        tokio::io::stdout(),
-    ));
+    // Non-blocking pipes when the client started us with pipes (as MCP clients do): tokio's
+    // own stdin/stdout go through its blocking thread pool on every read and write, which
+    // cost more than the rest of the call (bench/mcp_modes.sh). Anything else (a terminal, a
+    // file) falls back to them.
+    let (stdin, stdout) = rmcp::transport::stdio_pipes();
+    let reader = tokio::spawn(stdio::forward_input(stdin, lines_in, errors));
+    let writer = tokio::spawn(stdio::forward_output(lines_out, errors_rx, stdout));
     let service = server
         .handler
         .serve((sdk_in, sdk_out))

@@ -1,12 +1,13 @@
 //! The `otel` feature's side of [`super`]: the SDK, the spans, propagation and `/traces`.
 
 use std::borrow::Cow;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{
-    FutureExt as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
+    SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -255,11 +256,7 @@ pub(super) fn aggregate(reference: &'static str) -> Option<Context> {
 }
 
 pub(super) fn layer(app: axum::Router, adapter: &'static str) -> axum::Router {
-    app.layer(axum::middleware::from_fn(
-        move |req: axum::extract::Request, next: axum::middleware::Next| {
-            inbound(adapter, req, next)
-        },
-    ))
+    app.layer(InboundLayer { adapter })
 }
 
 /// A method name without allocating for the common ones.
@@ -274,42 +271,133 @@ fn method_value(m: &http::Method) -> opentelemetry::Value {
     }
 }
 
-async fn inbound(
+/// The span of every request to a REST or skill router (a plain tower layer: no boxed
+/// future per request, as `axum::middleware::from_fn` has).
+#[derive(Clone, Copy)]
+struct InboundLayer {
     adapter: &'static str,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let Some(s) = state() else {
-        return next.run(req).await;
-    };
-    let name = if adapter == "skill" {
-        "skill.request"
-    } else {
-        "rest.request"
-    };
-    // A request no route matches keeps its path as its operation id.
-    let unmatched = (req.uri().clone(), req.method().clone());
-    let cx = server(s, name, adapter, None, Some(req.method()), req.headers());
-    let response = next.run(req).with_context(cx.clone()).await;
-    let span = cx.span();
-    // The route it matched (`/customers/{id} GET`), so that path values do not make every
-    // operation id different.
-    let operation = match response.extensions().get::<crate::metrics::RouteName>() {
-        Some(r) => r.0.clone(),
-        None if adapter == "skill" => unmatched.0.path().to_owned(),
-        None => format!("{} {}", unmatched.0.path(), unmatched.1),
-    };
-    span.set_attribute(KeyValue::new("naftiko.operation.id", operation));
-    let status = response.status();
-    span.set_attribute(KeyValue::new(
-        "http.response.status_code",
-        i64::from(status.as_u16()),
-    ));
-    if status.is_server_error() {
-        span.set_status(Status::error(status.to_string()));
+}
+
+impl<S> tower_layer::Layer<S> for InboundLayer {
+    type Service = Inbound<S>;
+    fn layer(&self, inner: S) -> Inbound<S> {
+        Inbound {
+            inner,
+            adapter: self.adapter,
+        }
     }
-    span.end();
-    response
+}
+
+#[derive(Clone)]
+struct Inbound<S> {
+    inner: S,
+    adapter: &'static str,
+}
+
+impl<S> tower_service::Service<axum::extract::Request> for Inbound<S>
+where
+    S: tower_service::Service<axum::extract::Request, Response = axum::response::Response>,
+{
+    type Response = axum::response::Response;
+    type Error = S::Error;
+    type Future = InboundFuture<S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
+        let Some(s) = state() else {
+            return InboundFuture {
+                fut: self.inner.call(req),
+                span: None,
+            };
+        };
+        let name = if self.adapter == "skill" {
+            "skill.request"
+        } else {
+            "rest.request"
+        };
+        let cx = server(
+            s,
+            name,
+            self.adapter,
+            None,
+            Some(req.method()),
+            req.headers(),
+        );
+        // A request no route matches keeps its path as its operation id.
+        let unmatched = cx
+            .span()
+            .is_recording()
+            .then(|| (req.uri().clone(), req.method().clone(), self.adapter));
+        let fut = {
+            let _attached = cx.clone().attach();
+            self.inner.call(req)
+        };
+        InboundFuture {
+            fut,
+            span: Some((cx, unmatched)),
+        }
+    }
+}
+
+/// What a request's span needs once it is answered.
+type Pending = (Context, Option<(http::Uri, http::Method, &'static str)>);
+
+pin_project_lite::pin_project! {
+    struct InboundFuture<F> {
+        #[pin]
+        fut: F,
+        span: Option<Pending>,
+    }
+}
+
+impl<F, E> Future for InboundFuture<F>
+where
+    F: Future<Output = Result<axum::response::Response, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        task: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = self.project();
+        let _attached = this.span.as_ref().map(|(cx, _)| cx.clone().attach());
+        let mut out = std::task::ready!(this.fut.poll(task));
+        if let Some((cx, unmatched)) = this.span.take() {
+            let span = cx.span();
+            if let Ok(response) = &mut out {
+                // The route it matched (`/customers/{id} GET`), so that path values do not
+                // make every operation id different.
+                let route = response
+                    .extensions_mut()
+                    .remove::<crate::metrics::RouteName>();
+                if let Some((uri, method, adapter)) = unmatched {
+                    let operation = match route {
+                        Some(r) => r.0,
+                        None if adapter == "skill" => uri.path().to_owned(),
+                        None => format!("{} {method}", uri.path()),
+                    };
+                    span.set_attribute(KeyValue::new("naftiko.operation.id", operation));
+                }
+                let status = response.status();
+                span.set_attribute(KeyValue::new(
+                    "http.response.status_code",
+                    i64::from(status.as_u16()),
+                ));
+                if status.is_server_error() {
+                    span.set_status(Status::error(status.to_string()));
+                }
+            }
+            span.end();
+        }
+        std::task::Poll::Ready(out)
+    }
 }
 
 pub(super) fn mcp_request(headers: &http::HeaderMap, method: &str) -> Option<Carried> {
@@ -376,7 +464,10 @@ pub(super) fn outgoing(headers: &mut http::HeaderMap, url: &reqwest::Url, redact
     if !span.span_context().is_valid() {
         return;
     }
-    span.set_attribute(KeyValue::new("url.full", redacted(url, redact)));
+    // A span sampled out records nothing: its context still goes upstream (flag 00).
+    if span.is_recording() {
+        span.set_attribute(KeyValue::new("url.full", redacted(url, redact)));
+    }
     s.propagator
         .inject_context(&cx, &mut HeaderInjector(headers));
 }
