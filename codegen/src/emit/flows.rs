@@ -394,13 +394,16 @@ fn steps_body(
                     }
                 };
                 let bind = if read[i] { quote!(#v) } else { quote!(_) };
+                // The key is computed first: reading it may fail (`?`), the lookup cannot.
+                let key_var = format_ident!("{}_key", v);
                 let lookup = traced_step(
                     i,
                     quote!(naftiko_runtime::telemetry::Step::Lookup(#field)),
                     namespace,
-                    quote!(naftiko_runtime::steps::lookup(&#idx, #field, &#key, &[#(#keep),*])),
+                    quote!(naftiko_runtime::steps::lookup(&#idx, #field, &#key_var, &[#(#keep),*])),
                 );
                 out.push(quote! {
+                    let #key_var = #key;
                     let #bind = #lookup;
                 });
             }
