@@ -1051,6 +1051,8 @@ pub struct Traces {
     pub sampling: f64,
     /// `exporters.otlp.endpoint`.
     pub otlp: Option<String>,
+    /// `traces.propagation` other than `w3c` (the engine's rule): B3 multi-header.
+    pub b3: bool,
 }
 
 /// An MCP resource.

@@ -262,3 +262,55 @@ async fn without_a_collector_or_control_port_nothing_is_traced() {
     // Tracing off: the upstream gets no trace context of ours.
     assert!(stub.requests()[0].header("traceparent").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn b3_headers_in_and_out_when_asked_for() {
+    let stub = RecordingStub::start().await.unwrap();
+    stub.respond(|_| Reply::json(200, json!({"customers": []})));
+    let base = format!("{}/api/v1", stub.url());
+    let control_addr = format!("127.0.0.1:{}", free_port());
+    let svc = common::start_with(
+        &["--base-url", &base, "--control-addr", &control_addr],
+        &[("OTEL_PROPAGATORS", "b3multi")],
+        None,
+        None,
+    );
+    let trace = "463ac35c9f6413ad48485a3953bb6124";
+    let r = reqwest::Client::new()
+        .get(format!("{}/v1/customers", svc.rest))
+        .header("X-B3-TraceId", trace)
+        .header("X-B3-SpanId", "a2fb4a1d1a96d312")
+        .header("X-B3-Sampled", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let sent = &stub.requests()[0];
+    assert_eq!(sent.header("x-b3-traceid"), Some(trace));
+    assert_eq!(sent.header("x-b3-sampled"), Some("1"));
+    assert!(sent.header("traceparent").is_none());
+    // The upstream's parent is the client span of the caller's trace.
+    let one: Value = reqwest::get(format!("http://{control_addr}/traces/{trace}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client = one["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "http.client.GET")
+        .unwrap_or_else(|| panic!("{one}"));
+    assert_eq!(
+        Some(client["spanId"].as_str().unwrap()),
+        sent.header("x-b3-spanid")
+    );
+    let server = one["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "rest.request")
+        .unwrap();
+    assert_eq!(server["parentSpanId"], "a2fb4a1d1a96d312");
+}

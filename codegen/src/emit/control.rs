@@ -33,6 +33,7 @@ pub(super) fn module(cap: &Capability, c: &Control) -> TokenStream {
     let sampling = proc_macro2::Literal::f64_unsuffixed(t.sampling);
     let buffer = proc_macro2::Literal::usize_unsuffixed(t.buffer as usize);
     let otlp = opt_str(t.otlp.as_deref());
+    let b3 = t.b3;
     // The engine serves `/scripting` whenever the control adapter has a scripting block.
     let scripting = cap.scripting.is_some();
     if scripting {
@@ -71,6 +72,7 @@ pub(super) fn module(cap: &Capability, c: &Control) -> TokenStream {
                     buffer: #buffer,
                     sampling: #sampling,
                     otlp: #otlp,
+                    b3: #b3,
                 },
             };
             #auth

@@ -47,14 +47,6 @@ impl Checker<'_> {
                         format!("`sampling` is a ratio from 0 to 1, not {s}"),
                     );
                 }
-                if let Some(p) = t.propagation.as_deref()
-                    && !p.eq_ignore_ascii_case("w3c")
-                {
-                    self.warn_key(
-                        &opath.key("traces").key("propagation"),
-                        format!("`{p}` propagation is not generated: trace context goes upstream as W3C `traceparent`"),
-                    );
-                }
                 if let Some(0) = t.local.as_ref().and_then(|l| l.buffer_size) {
                     self.error_value(
                         &opath.key("traces").key("local").key("buffer-size"),
@@ -104,6 +96,9 @@ impl Checker<'_> {
                 .and_then(|e| e.otlp.as_ref())
                 .map(|o| o.endpoint.trim().to_owned())
                 .filter(|e| !e.is_empty()),
+            b3: traces
+                .and_then(|t| t.propagation.as_deref())
+                .is_some_and(|p| !p.eq_ignore_ascii_case("w3c")),
         };
         Some(Control {
             traces,

@@ -313,7 +313,7 @@ fn control_port() {
     let e = errors(&BASE.replace("  - type: mcp\n", clash));
     assert!(e[0].0.contains("port 8080 is already used"), "{e:?}");
 
-    // Trace settings reach the model; B3 propagation and the gRPC port are warned about.
+    // Trace settings reach the model; the gRPC port is warned about.
     let traces = "  - type: control\n    port: 9999\n    observability:\n      traces:\n        sampling: 0.5\n        propagation: b3\n        local:\n          buffer-size: 7\n      exporters:\n        otlp:\n          endpoint: http://collector:4317\n  - type: mcp\n";
     let text = BASE.replace("  - type: mcp\n", traces);
     let t = check(&text).unwrap().control.unwrap().traces;
@@ -325,13 +325,10 @@ fn control_port() {
             buffer: 7,
             sampling: 0.5,
             otlp: Some("http://collector:4317".into()),
+            b3: true,
         }
     );
     let w = warnings(&text);
-    assert!(
-        w.iter().any(|(m, _, _)| m.contains("`b3` propagation")),
-        "{w:?}"
-    );
     assert!(w.iter().any(|(m, _, _)| m.contains("port 4317")), "{w:?}");
     let bad = traces.replace("sampling: 0.5", "sampling: 2");
     let e = errors(&BASE.replace("  - type: mcp\n", &bad));

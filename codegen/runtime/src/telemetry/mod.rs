@@ -17,6 +17,8 @@
 use std::future::Future;
 
 #[cfg(feature = "otel")]
+mod b3;
+#[cfg(feature = "otel")]
 mod on;
 #[cfg(feature = "otel")]
 pub mod ring;
@@ -34,6 +36,9 @@ pub struct TraceSpec {
     pub sampling: f64,
     /// `exporters.otlp.endpoint`: the collector's base URL (`OTEL_EXPORTER_OTLP_*` win).
     pub otlp: Option<&'static str>,
+    /// `traces.propagation` other than `w3c`: B3 multi-header propagation instead of W3C
+    /// `traceparent` (`OTEL_PROPAGATORS` wins).
+    pub b3: bool,
 }
 
 impl TraceSpec {
@@ -44,6 +49,7 @@ impl TraceSpec {
         buffer: 100,
         sampling: 1.0,
         otlp: None,
+        b3: false,
     };
 
     /// Off: no spans at all.
@@ -53,6 +59,7 @@ impl TraceSpec {
         buffer: 0,
         sampling: 1.0,
         otlp: None,
+        b3: false,
     };
 }
 

@@ -26,7 +26,24 @@ struct State {
     ring: Option<Arc<Ring>>,
     /// `naftiko.capability` (shared, not copied per span).
     label: Option<opentelemetry::Value>,
-    propagator: TraceContextPropagator,
+    propagator: Box<dyn TextMapPropagator + Send + Sync>,
+}
+
+/// W3C `traceparent`, or B3 when the spec asks for it; `OTEL_PROPAGATORS` wins
+/// (`tracecontext`, `b3multi`).
+fn propagator(spec: Option<&TraceSpec>) -> Box<dyn TextMapPropagator + Send + Sync> {
+    let b3 = match env("OTEL_PROPAGATORS") {
+        Some(p) => {
+            let names: Vec<&str> = p.split(',').map(str::trim).collect();
+            !names.contains(&"tracecontext") && names.iter().any(|n| n.starts_with("b3"))
+        }
+        None => spec.is_some_and(|s| s.b3),
+    };
+    if b3 {
+        Box::new(super::b3::B3Multi)
+    } else {
+        Box::new(TraceContextPropagator::new())
+    }
 }
 
 pub(super) fn active() -> bool {
@@ -110,7 +127,7 @@ pub(super) fn init(spec: Option<&TraceSpec>, label: &str) -> Result<bool, Error>
         ring,
         label: (!label.is_empty())
             .then(|| opentelemetry::StringValue::from(Arc::<str>::from(label)).into()),
-        propagator: TraceContextPropagator::new(),
+        propagator: propagator(spec),
     };
     if STATE.set(state).is_ok() {
         ACTIVE.store(true, Ordering::Relaxed);
