@@ -6,6 +6,9 @@ use crate::ir::Control;
 use crate::spec::model::ExposesControl;
 use crate::spec::source_map::YamlPath;
 
+/// The most traces `/traces` may keep: each is held in memory with its spans.
+const MAX_TRACE_BUFFER: u64 = 100_000;
+
 impl Checker<'_> {
     pub(super) fn control(&mut self, c: &ExposesControl, path: &YamlPath) -> Option<Control> {
         let auth = self.inbound_auth(&c.authentication, path);
@@ -47,11 +50,17 @@ impl Checker<'_> {
                         format!("`sampling` is a ratio from 0 to 1, not {s}"),
                     );
                 }
-                if let Some(0) = t.local.as_ref().and_then(|l| l.buffer_size) {
-                    self.error_value(
+                match t.local.as_ref().and_then(|l| l.buffer_size) {
+                    Some(0) => self.error_value(
                         &opath.key("traces").key("local").key("buffer-size"),
                         "`buffer-size` keeps at least one trace",
-                    );
+                    ),
+                    // Each trace is held in memory with its spans.
+                    Some(n) if n > MAX_TRACE_BUFFER => self.error_value(
+                        &opath.key("traces").key("local").key("buffer-size"),
+                        format!("`buffer-size` keeps at most {MAX_TRACE_BUFFER} traces in memory, not {n}"),
+                    ),
+                    _ => {}
                 }
             }
             if let Some(e) = o.exporters.as_ref().and_then(|e| e.otlp.as_ref()) {

@@ -333,6 +333,9 @@ fn control_port() {
     let bad = traces.replace("sampling: 0.5", "sampling: 2");
     let e = errors(&BASE.replace("  - type: mcp\n", &bad));
     assert!(e[0].0.contains("a ratio from 0 to 1"), "{e:?}");
+    let huge = traces.replace("buffer-size: 7", "buffer-size: 1000000000");
+    let e = errors(&BASE.replace("  - type: mcp\n", &huge));
+    assert!(e[0].0.contains("at most 100000 traces"), "{e:?}");
     // Off: no traces, whatever the rest says.
     let t = check(&BASE.replace("  - type: mcp\n", off))
         .unwrap()

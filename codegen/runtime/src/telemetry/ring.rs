@@ -18,6 +18,10 @@ use serde_json::{Map, Value, json};
 /// buffer grow without bound.
 const MAX_PENDING: usize = 4096;
 
+/// Spans kept per trace, at most; later ones are counted (`droppedSpans`), not kept, so that
+/// a long request with many steps cannot hold unbounded memory.
+const MAX_SPANS: usize = 1024;
+
 /// One finished span, kept as the SDK hands it over; it is turned into JSON only when
 /// `/traces/{id}` is read, so recording a span costs no formatting.
 #[derive(Debug, Clone)]
@@ -66,6 +70,8 @@ pub struct Trace {
     pub spans: Vec<SpanRecord>,
     /// The root's index in `spans`.
     pub root: usize,
+    /// Spans not kept beyond [`MAX_SPANS`].
+    pub dropped: usize,
 }
 
 impl Trace {
@@ -75,6 +81,7 @@ impl Trace {
             id,
             spans: vec![root],
             root: 0,
+            dropped: 0,
         }
     }
 
@@ -94,6 +101,8 @@ pub struct Ring {
 struct State {
     pending: HashMap<TraceId, Vec<SpanRecord>>,
     pending_order: VecDeque<TraceId>,
+    /// Spans not kept of pending traces (rare: only past [`MAX_SPANS`]).
+    dropped_pending: HashMap<TraceId, usize>,
     /// The traces, oldest first, with the SDK's id of each (for spans that end late).
     traces: VecDeque<(Option<TraceId>, Trace)>,
 }
@@ -117,18 +126,30 @@ impl Ring {
         let mut s = self.state();
         if !root {
             if let Some(p) = s.pending.get_mut(&id) {
-                p.push(span);
+                // Beyond the cap, the root still completes the trace; the rest is counted.
+                if p.len() < MAX_SPANS - 1 {
+                    p.push(span);
+                } else if let Some(d) = s.dropped_pending.get_mut(&id) {
+                    *d += 1;
+                } else {
+                    s.dropped_pending.insert(id, 1);
+                }
                 return;
             }
             // A span that ends after its root joins its trace while the ring holds it.
             if let Some((_, t)) = s.traces.iter_mut().rev().find(|(t, _)| *t == Some(id)) {
-                t.spans.push(span);
+                if t.spans.len() < MAX_SPANS {
+                    t.spans.push(span);
+                } else {
+                    t.dropped += 1;
+                }
                 return;
             }
             if s.pending_order.len() >= MAX_PENDING
                 && let Some(old) = s.pending_order.pop_front()
             {
                 s.pending.remove(&old);
+                s.dropped_pending.remove(&old);
             }
             s.pending_order.push_back(id);
             s.pending.insert(id, vec![span]);
@@ -148,6 +169,7 @@ impl Ring {
             id: id.to_string(),
             root: spans.len() - 1,
             spans,
+            dropped: s.dropped_pending.remove(&id).unwrap_or(0),
         };
         self.push_locked(&mut s, Some(id), trace);
     }
@@ -182,7 +204,7 @@ impl Ring {
                     "operation": t.root().name,
                     "durationMs": millis(t.root().duration),
                     "status": status_of(t.root()),
-                    "spanCount": t.spans.len(),
+                    "spanCount": t.spans.len() + t.dropped,
                     "timestamp": iso_instant(t.root().start),
                 })
             })
@@ -218,14 +240,18 @@ impl Ring {
                 Value::Object(o)
             })
             .collect();
-        Some(json!({
+        let mut out = json!({
             "traceId": t.id,
             "operation": t.root().name,
             "durationMs": millis(t.root().duration),
             "status": status_of(t.root()),
             "timestamp": iso_instant(t.root().start),
             "spans": spans,
-        }))
+        });
+        if t.dropped > 0 {
+            out["droppedSpans"] = json!(t.dropped);
+        }
+        Some(out)
     }
 }
 
@@ -383,6 +409,26 @@ mod tests {
         assert_eq!(count(Some("mcp"), Some("ok")), 1);
         assert_eq!(count(Some("rest"), None), 0);
         assert_eq!(count(None, Some("ERROR")), 0);
+    }
+
+    #[test]
+    fn a_trace_keeps_at_most_max_spans() {
+        let ring = Ring::new(1);
+        let id = TraceId::from(9);
+        for i in 0..(MAX_SPANS as u64 + 10) {
+            let mut c = span(i + 2, "step.call");
+            c.parent = SpanId::from(1);
+            ring.record(id, c, false);
+        }
+        ring.record(id, span(1, "rest.request"), true);
+        let t = ring.get(&id.to_string()).unwrap();
+        assert_eq!(t["spans"].as_array().unwrap().len(), MAX_SPANS);
+        assert_eq!(t["droppedSpans"], 11);
+        assert_eq!(t["operation"], "rest.request");
+        assert_eq!(
+            ring.list(None, None)["traces"][0]["spanCount"],
+            MAX_SPANS + 11
+        );
     }
 
     #[test]
