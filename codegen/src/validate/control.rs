@@ -51,15 +51,19 @@ impl Checker<'_> {
                     );
                 }
                 match t.local.as_ref().and_then(|l| l.buffer_size) {
-                    Some(0) => self.error_value(
-                        &opath.key("traces").key("local").key("buffer-size"),
-                        "`buffer-size` keeps at least one trace",
-                    ),
+                    Some(0) => {
+                        self.error_value(
+                            &opath.key("traces").key("local").key("buffer-size"),
+                            "`buffer-size` keeps at least one trace",
+                        );
+                    }
                     // Each trace is held in memory with its spans.
-                    Some(n) if n > MAX_TRACE_BUFFER => self.error_value(
-                        &opath.key("traces").key("local").key("buffer-size"),
-                        format!("`buffer-size` keeps at most {MAX_TRACE_BUFFER} traces in memory, not {n}"),
-                    ),
+                    Some(n) if n > MAX_TRACE_BUFFER => {
+                        self.error_value(
+                            &opath.key("traces").key("local").key("buffer-size"),
+                            format!("`buffer-size` keeps at most {MAX_TRACE_BUFFER} traces in memory, not {n}"),
+                        );
+                    }
                     _ => {}
                 }
             }
