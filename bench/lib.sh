@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/test_mcp_call.sh (source it).
+# Shared by bench/run.sh, bench/ab.sh, bench/mcp_modes.sh and bench/test_mcp_call.sh (source it).
 
 # wrk output (with --latency, and bench/mcp_call.lua's done() lines when used) ->
 #   "rps p50_ms p99_ms failed good"
@@ -30,3 +30,9 @@ check_run() {
     return 1
   fi
 }
+
+# Waits (up to 60 s) until something listens on local port $1.
+wait_port() { for _ in $(seq 1 3000); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; echo "port $1 never opened" >&2; return 1; }
+
+# CPU time (user + system, clock ticks) of processes, summed.
+ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }

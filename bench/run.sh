@@ -90,7 +90,6 @@ fi
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$out/nginx.pid" ] && kill "$(cat "$out/nginx.pid")" 2>/dev/null || true; }
 trap cleanup EXIT
-wait_port() { for _ in $(seq 1 3000); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; echo "port $1 never opened" >&2; return 1; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 
@@ -141,8 +140,6 @@ wait_port $NGINX
 PER_CORE=$(nproc) "$target/release/bench-minproxy" "127.0.0.1:$MIN" "$base/customers" & minproxy=$!; pids+=($minproxy)
 wait_port $MIN
 
-# CPU time (user + system, clock ticks) of processes, summed.
-ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
 hz=$(getconf CLK_TCK)
 failed_runs=0
 
