@@ -170,7 +170,7 @@ pub fn router(spec: &ControlSpec, health: Arc<Health>, extra: Vec<Router>) -> Ro
         router = router.route("/metrics", get(metrics));
     }
     let mut router = router.with_state(health);
-    if spec.traces.enabled && spec.traces.local {
+    if spec.traces.serves_traces() {
         router = router.merge(crate::telemetry::routes());
     }
     for r in extra {

@@ -29,6 +29,8 @@ pub mod formats;
 #[cfg(feature = "rest")]
 pub mod forward;
 mod inputs;
+#[cfg(any(feature = "script", feature = "otel"))]
+mod instant;
 #[cfg(feature = "mcp")]
 pub mod mcp;
 pub mod metrics;

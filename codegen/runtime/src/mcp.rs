@@ -549,17 +549,17 @@ async fn check_jsonrpc(
                 -32600,
                 "Invalid Request: a message needs a `method` (or is a response)".to_owned(),
             )),
-            Ok(e) => {
-                // A request (not a notification): its span, handed to the handler.
-                if let (Some(_), Some(method)) = (&e.id, &e.method)
-                    && let Some(c) = crate::telemetry::mcp_request(&parts.headers, method)
-                {
-                    carried = Some(c);
-                }
-                // A request (it has an id) to a known method without the parameter it needs.
-                if let (Some(id), Some(method)) = (&e.id, &e.method)
-                    && let Some(message) = missing_params(method, e.params.as_ref())
-                {
+            // A request (it has an id; a notification has none).
+            Ok(Envelope {
+                id: Some(id),
+                method: Some(method),
+                params,
+                ..
+            }) => {
+                // Its span, handed to the handler.
+                carried = crate::telemetry::mcp_request(&parts.headers, &method);
+                // A known method without the parameter it needs.
+                if let Some(message) = missing_params(&method, params.as_ref()) {
                     let body = json!({"jsonrpc": "2.0", "id": id,
                         "error": {"code": -32602, "message": message}});
                     return (
@@ -573,6 +573,7 @@ async fn check_jsonrpc(
                 }
                 None
             }
+            Ok(_) => None,
             Err(e) => Some((-32600, format!("Invalid Request: {e}"))),
         },
         Ok(_) => Some((

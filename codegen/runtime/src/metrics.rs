@@ -145,7 +145,7 @@ pub struct RouteName(pub String);
 
 /// Records every request of a REST router: its route (`/customers/{id} GET`, the route as
 /// matched, so path values never become label values), its status and duration, and leaves
-/// the route in the answer as [`RouteName`]. Requests that match no route are not recorded
+/// the route in the answer as [`RouteName`] when tracing is on. Requests that match no route are not recorded
 /// (their paths are the caller's). `adapter` is `rest` or `skill`.
 #[cfg(feature = "rest")]
 pub fn record_rest(router: axum::Router, adapter: &'static str) -> axum::Router {
@@ -164,7 +164,10 @@ pub fn record_rest(router: axum::Router, adapter: &'static str) -> axum::Router 
                     let kind = status.canonical_reason().unwrap_or("error");
                     request_error(adapter, &route, kind);
                 }
-                response.extensions_mut().insert(RouteName(route));
+                // Only the request's span reads it.
+                if crate::telemetry::active() {
+                    response.extensions_mut().insert(RouteName(route));
+                }
             }
             response
         },

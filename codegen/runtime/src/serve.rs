@@ -485,7 +485,7 @@ pub async fn bind_all(surfaces: Surfaces, options: &ServeOptions) -> Result<Boun
             (c.spec.info, "status"),
             (c.spec.metrics, "metrics"),
             (
-                c.spec.traces.enabled && c.spec.traces.local && crate::telemetry::active(),
+                c.spec.traces.serves_traces() && crate::telemetry::active(),
                 "traces",
             ),
         ]

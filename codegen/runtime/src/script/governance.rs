@@ -85,8 +85,8 @@ struct Stats {
     executions: u64,
     errors: u64,
     total: Duration,
-    /// Milliseconds since the Unix epoch of the last run's start.
-    last_at: Option<u128>,
+    /// When the last run started, after the Unix epoch.
+    last_at: Option<Duration>,
 }
 
 /// The scripting settings and statistics of one running capability; share it in an `Arc`.
@@ -119,10 +119,7 @@ impl Governance {
         s.executions += 1;
         s.errors += u64::from(!ok);
         s.total += took;
-        s.last_at = started
-            .duration_since(UNIX_EPOCH)
-            .ok()
-            .map(|d| d.as_millis());
+        s.last_at = started.duration_since(UNIX_EPOCH).ok();
     }
 
     /// The body of `GET /scripting`: the settings (unset ones left out) and the statistics.
@@ -155,7 +152,10 @@ impl Governance {
         stats.insert("totalErrors".into(), json!(st.errors));
         stats.insert("averageDurationMs".into(), json!(average));
         if let Some(at) = st.last_at {
-            stats.insert("lastExecutionAt".into(), json!(iso_instant(at)));
+            stats.insert(
+                "lastExecutionAt".into(),
+                json!(crate::instant::iso_instant(at)),
+            );
         }
         out.insert("stats".into(), Value::Object(stats));
         Value::Object(out)
@@ -222,29 +222,6 @@ fn language(v: &Value) -> Result<String, String> {
             ))
         }
     }
-}
-
-/// `2026-05-01T12:00:00.250Z` for milliseconds since the Unix epoch (UTC).
-fn iso_instant(ms: u128) -> String {
-    let secs = (ms / 1000) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms % 1000
-    )
 }
 
 #[cfg(test)]

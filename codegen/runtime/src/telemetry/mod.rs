@@ -52,15 +52,10 @@ impl TraceSpec {
         b3: false,
     };
 
-    /// Off: no spans at all.
-    pub const OFF: TraceSpec = TraceSpec {
-        enabled: false,
-        local: false,
-        buffer: 0,
-        sampling: 1.0,
-        otlp: None,
-        b3: false,
-    };
+    /// Whether the control port serves `/traces`.
+    pub fn serves_traces(&self) -> bool {
+        self.enabled && self.local
+    }
 }
 
 /// What a span of a step records.

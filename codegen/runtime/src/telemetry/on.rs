@@ -278,14 +278,22 @@ pub(super) fn layer(app: axum::Router, adapter: &'static str) -> axum::Router {
 
 /// A method name without allocating for the common ones.
 fn method_value(m: &http::Method) -> opentelemetry::Value {
-    match *m {
-        http::Method::GET => "GET".into(),
-        http::Method::POST => "POST".into(),
-        http::Method::PUT => "PUT".into(),
-        http::Method::PATCH => "PATCH".into(),
-        http::Method::DELETE => "DELETE".into(),
-        ref other => other.as_str().to_owned().into(),
+    match known_method(m) {
+        Some((name, _)) => name.into(),
+        None => m.as_str().to_owned().into(),
     }
+}
+
+/// A common method's name and its client span's name, both static.
+fn known_method(m: &http::Method) -> Option<(&'static str, &'static str)> {
+    Some(match *m {
+        http::Method::GET => ("GET", "http.client.GET"),
+        http::Method::POST => ("POST", "http.client.POST"),
+        http::Method::PUT => ("PUT", "http.client.PUT"),
+        http::Method::PATCH => ("PATCH", "http.client.PATCH"),
+        http::Method::DELETE => ("DELETE", "http.client.DELETE"),
+        _ => return None,
+    })
 }
 
 /// The span of every request to a REST or skill router (a plain tower layer: no boxed
@@ -448,13 +456,9 @@ pub(super) fn tool(name: &str, parent: Option<&Carried>) -> Option<Context> {
 
 pub(super) fn client(method: &http::Method, namespace: &'static str) -> Option<Context> {
     let s = state()?;
-    let name: Cow<'static, str> = match *method {
-        http::Method::GET => "http.client.GET".into(),
-        http::Method::POST => "http.client.POST".into(),
-        http::Method::PUT => "http.client.PUT".into(),
-        http::Method::PATCH => "http.client.PATCH".into(),
-        http::Method::DELETE => "http.client.DELETE".into(),
-        ref m => format!("http.client.{m}").into(),
+    let name: Cow<'static, str> = match known_method(method) {
+        Some((_, span)) => span.into(),
+        None => format!("http.client.{method}").into(),
     };
     Some(child(
         s,

@@ -99,12 +99,26 @@ pub struct Ring {
 
 #[derive(Debug, Default)]
 struct State {
-    pending: HashMap<TraceId, Vec<SpanRecord>>,
+    pending: HashMap<TraceId, Pending>,
     pending_order: VecDeque<TraceId>,
-    /// Spans not kept of pending traces (rare: only past [`MAX_SPANS`]).
-    dropped_pending: HashMap<TraceId, usize>,
     /// The traces, oldest first, with the SDK's id of each (for spans that end late).
     traces: VecDeque<(Option<TraceId>, Trace)>,
+}
+
+/// The spans of a trace whose root has not ended yet.
+#[derive(Debug, Default)]
+struct Pending {
+    spans: Vec<SpanRecord>,
+    dropped: usize,
+}
+
+/// Keeps `span` among `spans` while they are fewer than `cap`, else counts it in `dropped`.
+fn keep(spans: &mut Vec<SpanRecord>, dropped: &mut usize, span: SpanRecord, cap: usize) {
+    if spans.len() < cap {
+        spans.push(span);
+    } else {
+        *dropped += 1;
+    }
 }
 
 impl Ring {
@@ -126,50 +140,48 @@ impl Ring {
         let mut s = self.state();
         if !root {
             if let Some(p) = s.pending.get_mut(&id) {
-                // Beyond the cap, the root still completes the trace; the rest is counted.
-                if p.len() < MAX_SPANS - 1 {
-                    p.push(span);
-                } else if let Some(d) = s.dropped_pending.get_mut(&id) {
-                    *d += 1;
-                } else {
-                    s.dropped_pending.insert(id, 1);
-                }
+                // One place is left for the root, which always completes the trace.
+                keep(&mut p.spans, &mut p.dropped, span, MAX_SPANS - 1);
                 return;
             }
             // A span that ends after its root joins its trace while the ring holds it.
             if let Some((_, t)) = s.traces.iter_mut().rev().find(|(t, _)| *t == Some(id)) {
-                if t.spans.len() < MAX_SPANS {
-                    t.spans.push(span);
-                } else {
-                    t.dropped += 1;
-                }
+                keep(&mut t.spans, &mut t.dropped, span, MAX_SPANS);
                 return;
             }
             if s.pending_order.len() >= MAX_PENDING
                 && let Some(old) = s.pending_order.pop_front()
             {
                 s.pending.remove(&old);
-                s.dropped_pending.remove(&old);
             }
             s.pending_order.push_back(id);
-            s.pending.insert(id, vec![span]);
+            s.pending.insert(
+                id,
+                Pending {
+                    spans: vec![span],
+                    dropped: 0,
+                },
+            );
             return;
         }
-        let mut spans = match s.pending.remove(&id) {
-            Some(spans) => {
+        let Pending { mut spans, dropped } = match s.pending.remove(&id) {
+            Some(p) => {
                 if let Some(i) = s.pending_order.iter().rposition(|t| *t == id) {
                     s.pending_order.remove(i);
                 }
-                spans
+                p
             }
-            None => Vec::with_capacity(1),
+            None => Pending {
+                spans: Vec::with_capacity(1),
+                dropped: 0,
+            },
         };
         spans.push(span);
         let trace = Trace {
             id: id.to_string(),
             root: spans.len() - 1,
             spans,
-            dropped: s.dropped_pending.remove(&id).unwrap_or(0),
+            dropped,
         };
         self.push_locked(&mut s, Some(id), trace);
     }
@@ -267,28 +279,9 @@ fn millis(d: Duration) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// `2026-11-27T06:15:03.123Z`: an ISO-8601 instant in UTC, millisecond precision.
-pub fn iso_instant(t: SystemTime) -> String {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
+/// The ISO-8601 instant of `t`.
+fn iso_instant(t: SystemTime) -> String {
+    crate::instant::iso_instant(t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default())
 }
 
 /// The SDK span processor that feeds a [`Ring`].
@@ -429,15 +422,5 @@ mod tests {
             ring.list(None, None)["traces"][0]["spanCount"],
             MAX_SPANS + 11
         );
-    }
-
-    #[test]
-    fn instants_are_iso_8601_utc() {
-        assert_eq!(
-            iso_instant(SystemTime::UNIX_EPOCH),
-            "1970-01-01T00:00:00.000Z"
-        );
-        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_709_251_199_123);
-        assert_eq!(iso_instant(t), "2024-02-29T23:59:59.123Z");
     }
 }
