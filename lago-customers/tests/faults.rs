@@ -204,28 +204,47 @@ async fn reset_mid_body_and_refused_connections_are_502() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn upstream_that_is_not_json_is_502() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let _ = sock.read(&mut buf).await;
-                let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 13\r\nconnection: close\r\n\r\n<html></html>").await;
-            });
-        }
-    });
-    let base = format!("http://{addr}/api/v1");
-    let svc = common::start(&["--base-url", &base]);
-    let r = reqwest::get(format!("{}/v1/customers", svc.rest))
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 502);
-    let body: Value = r.json().await.unwrap();
-    assert!(
-        body["message"].as_str().unwrap().contains("not JSON"),
-        "{body}"
-    );
+    // An HTML page; JSON cut short; and a JSON media type over bytes that are not UTF-8,
+    // which no JSON parser a caller uses would take.
+    let answers: [(&str, &[u8]); 3] = [
+        ("text/html", b"<html></html>"),
+        ("application/json", b"{\"customers\": [{\"name\": \"a\"}"),
+        (
+            "application/json",
+            b"{\"customers\": [{\"name\": \"\xff\xfe\"}]}",
+        ),
+    ];
+    for (content_type, body) in answers {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        head.extend_from_slice(body);
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let answer = head.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    let _ = sock.write_all(&answer).await;
+                });
+            }
+        });
+        let base = format!("http://{addr}/api/v1");
+        let svc = common::start(&["--base-url", &base]);
+        let r = reqwest::get(format!("{}/v1/customers", svc.rest))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 502, "{content_type} {body:?}");
+        let body: Value = r.json().await.unwrap();
+        assert!(
+            body["message"].as_str().unwrap().contains("not JSON"),
+            "{body}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

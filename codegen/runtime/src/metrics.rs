@@ -129,13 +129,101 @@ pub fn request(adapter: &'static str, operation: &str, status: &str, elapsed: Du
     if !recording() {
         return;
     }
-    let labels = [
-        ("naftiko.adapter.type", adapter.to_owned()),
-        ("naftiko.operation.id", operation.to_owned()),
-        ("status", status.to_owned()),
-    ];
-    ::metrics::counter!(REQUEST_TOTAL, &labels).increment(1);
-    ::metrics::histogram!(REQUEST_DURATION, &labels).record(elapsed.as_secs_f64());
+    count_and_time(
+        REQUEST_TOTAL,
+        REQUEST_DURATION,
+        &[
+            ("naftiko.adapter.type", adapter),
+            ("naftiko.operation.id", operation),
+            ("status", status),
+        ],
+        elapsed,
+    );
+}
+
+/// Adds one to `counter` and records `elapsed` in `histogram`, both under `labels`.
+fn count_and_time(
+    counter: &'static str,
+    histogram: &'static str,
+    labels: &[(&'static str, &str)],
+    elapsed: Duration,
+) {
+    #[cfg(feature = "serve")]
+    if HANDLE.get().is_some()
+        && !LOCAL.with(std::cell::Cell::get)
+        && SERIES
+            .try_with(|s| s.borrow_mut().record(counter, histogram, labels, elapsed))
+            .unwrap_or(false)
+    {
+        return;
+    }
+    let labels: Vec<::metrics::Label> = labels
+        .iter()
+        .map(|(k, v)| ::metrics::Label::new(*k, (*v).to_owned()))
+        .collect();
+    ::metrics::counter!(counter, labels.clone()).increment(1);
+    ::metrics::histogram!(histogram, labels).record(elapsed.as_secs_f64());
+}
+
+/// Each thread's handles of the global recorder's series, by name and labels: recording
+/// then costs one lookup in a small map, where the `metrics` macros build a key (a string
+/// per label) and search the shared registry for each of the two series.
+#[cfg(feature = "serve")]
+#[derive(Default)]
+struct Series {
+    key: String,
+    handles: std::collections::HashMap<String, (::metrics::Counter, ::metrics::Histogram)>,
+}
+
+#[cfg(feature = "serve")]
+impl Series {
+    /// Past this many series a thread keeps no more handles (label values are routes,
+    /// tools and statuses: far fewer in practice).
+    const MAX: usize = 4096;
+
+    /// Records through the thread's handles; false when they are full and have none for
+    /// these labels.
+    fn record(
+        &mut self,
+        counter: &'static str,
+        histogram: &'static str,
+        labels: &[(&'static str, &str)],
+        elapsed: Duration,
+    ) -> bool {
+        self.key.clear();
+        self.key.push_str(counter);
+        for (k, v) in labels {
+            // A separator no label name or value of ours contains.
+            self.key.push('\u{1f}');
+            self.key.push_str(k);
+            self.key.push('\u{1f}');
+            self.key.push_str(v);
+        }
+        if !self.handles.contains_key(self.key.as_str()) {
+            if self.handles.len() >= Self::MAX {
+                return false;
+            }
+            let labels: Vec<::metrics::Label> = labels
+                .iter()
+                .map(|(k, v)| ::metrics::Label::new(*k, (*v).to_owned()))
+                .collect();
+            let handles = (
+                ::metrics::counter!(counter, labels.clone()),
+                ::metrics::histogram!(histogram, labels),
+            );
+            self.handles.insert(self.key.clone(), handles);
+        }
+        if let Some((c, h)) = self.handles.get(self.key.as_str()) {
+            c.increment(1);
+            h.record(elapsed.as_secs_f64());
+        }
+        true
+    }
+}
+
+#[cfg(feature = "serve")]
+thread_local! {
+    static SERIES: std::cell::RefCell<Series> = std::cell::RefCell::new(Series::default());
 }
 
 /// The route a REST request matched (`/customers/{id} GET`), left in the answer's
@@ -145,33 +233,112 @@ pub struct RouteName(pub String);
 
 /// Records every request of a REST router: its route (`/customers/{id} GET`, the route as
 /// matched, so path values never become label values), its status and duration, and leaves
-/// the route in the answer as [`RouteName`] when tracing is on. Requests that match no route are not recorded
-/// (their paths are the caller's). `adapter` is `rest` or `skill`.
+/// the route in the answer as [`RouteName`] when tracing is on. Requests that match no route
+/// are not recorded (their paths are the caller's). `adapter` is `rest` or `skill`.
 #[cfg(feature = "rest")]
 pub fn record_rest(router: axum::Router, adapter: &'static str) -> axum::Router {
-    router.route_layer(axum::middleware::from_fn(
-        move |req: axum::extract::Request, next: axum::middleware::Next| async move {
-            let route = req
-                .extensions()
-                .get::<axum::extract::MatchedPath>()
-                .map(|p| format!("{} {}", p.as_str(), req.method()));
-            let started = std::time::Instant::now();
-            let mut response = next.run(req).await;
-            if let Some(route) = route {
-                let status = response.status();
-                request(adapter, &route, status.as_str(), started.elapsed());
-                if status.is_server_error() || status.is_client_error() {
-                    let kind = status.canonical_reason().unwrap_or("error");
-                    request_error(adapter, &route, kind);
-                }
-                // Only the request's span reads it.
-                if crate::telemetry::active() {
-                    response.extensions_mut().insert(RouteName(route));
-                }
+    router.route_layer(RecordLayer { adapter })
+}
+
+/// [`record_rest`]'s layer: a plain tower layer, so a request costs no boxed future and no
+/// clone of a boxed service, as `axum::middleware::from_fn` does.
+#[cfg(feature = "rest")]
+#[derive(Clone, Copy)]
+struct RecordLayer {
+    adapter: &'static str,
+}
+
+#[cfg(feature = "rest")]
+impl<S> tower_layer::Layer<S> for RecordLayer {
+    type Service = Record<S>;
+    fn layer(&self, inner: S) -> Record<S> {
+        Record {
+            inner,
+            adapter: self.adapter,
+        }
+    }
+}
+
+#[cfg(feature = "rest")]
+#[derive(Clone)]
+struct Record<S> {
+    inner: S,
+    adapter: &'static str,
+}
+
+#[cfg(feature = "rest")]
+impl<S> tower_service::Service<axum::extract::Request> for Record<S>
+where
+    S: tower_service::Service<axum::extract::Request, Response = axum::response::Response>,
+{
+    type Response = axum::response::Response;
+    type Error = S::Error;
+    type Future = RecordFuture<S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: axum::extract::Request) -> Self::Future {
+        let route = req
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map(|p| format!("{} {}", p.as_str(), req.method()));
+        RecordFuture {
+            fut: self.inner.call(req),
+            route,
+            adapter: self.adapter,
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+#[cfg(feature = "rest")]
+pin_project_lite::pin_project! {
+    struct RecordFuture<F> {
+        #[pin]
+        fut: F,
+        route: Option<String>,
+        adapter: &'static str,
+        started: std::time::Instant,
+    }
+}
+
+#[cfg(feature = "rest")]
+impl<F, E> std::future::Future for RecordFuture<F>
+where
+    F: std::future::Future<Output = Result<axum::response::Response, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = self.project();
+        let mut out = std::task::ready!(this.fut.poll(cx));
+        if let (Ok(response), Some(route)) = (&mut out, this.route.take()) {
+            let status = response.status();
+            request(
+                this.adapter,
+                &route,
+                status.as_str(),
+                this.started.elapsed(),
+            );
+            if status.is_server_error() || status.is_client_error() {
+                let kind = status.canonical_reason().unwrap_or("error");
+                request_error(this.adapter, &route, kind);
             }
-            response
-        },
-    ))
+            // Only the request's span reads it.
+            if crate::telemetry::active() {
+                response.extensions_mut().insert(RouteName(route));
+            }
+        }
+        std::task::Poll::Ready(out)
+    }
 }
 
 /// One inbound request that failed; `error` names the kind (`handled_error` for a tool
@@ -193,17 +360,26 @@ pub fn client_call(method: &str, host: &str, status: Option<u16>, elapsed: Durat
     if !recording() {
         return;
     }
-    let outcome = match status {
-        Some(s) => ("http.response.status_code", s.to_string()),
-        None => ("error.type", "transport".to_owned()),
+    let code = status.map(|s| (s, http::StatusCode::from_u16(s).ok()));
+    let other;
+    let outcome = match &code {
+        Some((_, Some(code))) => ("http.response.status_code", code.as_str()),
+        Some((s, None)) => {
+            other = s.to_string();
+            ("http.response.status_code", other.as_str())
+        }
+        None => ("error.type", "transport"),
     };
-    let labels = [
-        ("http.request.method", method.to_owned()),
-        ("server.address", host.to_owned()),
-        outcome,
-    ];
-    ::metrics::counter!(CLIENT_TOTAL, &labels).increment(1);
-    ::metrics::histogram!(CLIENT_DURATION, &labels).record(elapsed.as_secs_f64());
+    count_and_time(
+        CLIENT_TOTAL,
+        CLIENT_DURATION,
+        &[
+            ("http.request.method", method),
+            ("server.address", host),
+            outcome,
+        ],
+        elapsed,
+    );
 }
 
 /// One orchestration step: `kind` is `call`, `lookup` or `script`.

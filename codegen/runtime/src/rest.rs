@@ -275,8 +275,7 @@ fn is_json(content_type: Option<&HeaderValue>, body: &[u8]) -> bool {
     content_type
         .and_then(|v| v.to_str().ok())
         .is_none_or(|ct| ct.contains("json"))
-        && !body.is_empty()
-        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+        && crate::formats::is_json(body)
 }
 
 /// The caller's response for a flow's result: an upstream answer passed through (JSON
@@ -308,7 +307,7 @@ pub fn reply(result: Result<Reply, Error>) -> HttpResponse {
             .as_ref()
             .and_then(|v| v.to_str().ok())
             .is_none_or(|ct| ct.contains("json"));
-        if !is_json || serde_json::from_slice::<serde::de::IgnoredAny>(&r.body).is_err() {
+        if !is_json || !crate::formats::is_json(&r.body) {
             return error_body(
                 StatusCode::BAD_GATEWAY,
                 "the upstream answered with a body that is not JSON",

@@ -135,6 +135,7 @@ use serde_json::Value;
 
 mod binary;
 mod json;
+mod json_scan;
 
 #[cfg(feature = "avro")]
 mod avro;
@@ -154,6 +155,7 @@ mod xml;
 mod yaml;
 
 pub use binary::{BinaryBody, DEFAULT_MAX_BINARY_SIZE, binary_body, parse_binary_size};
+pub use json_scan::{MAX_DEPTH as MAX_PASSED_JSON_DEPTH, is_json};
 
 /// The `outputRawFormat` of a consumed operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{
-    SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
+    Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -27,11 +27,13 @@ struct State {
     /// `naftiko.capability` (shared, not copied per span).
     label: Option<opentelemetry::Value>,
     propagator: Box<dyn TextMapPropagator + Send + Sync>,
+    /// W3C propagation, whose `traceparent` is written here without the SDK's formatting.
+    w3c: bool,
 }
 
 /// W3C `traceparent`, or B3 when the spec asks for it; `OTEL_PROPAGATORS` wins
 /// (`tracecontext`, `b3multi`).
-fn propagator(spec: Option<&TraceSpec>) -> Box<dyn TextMapPropagator + Send + Sync> {
+fn propagator(spec: Option<&TraceSpec>) -> (Box<dyn TextMapPropagator + Send + Sync>, bool) {
     let b3 = match env("OTEL_PROPAGATORS") {
         Some(p) => {
             let names: Vec<&str> = p.split(',').map(str::trim).collect();
@@ -40,9 +42,9 @@ fn propagator(spec: Option<&TraceSpec>) -> Box<dyn TextMapPropagator + Send + Sy
         None => spec.is_some_and(|s| s.b3),
     };
     if b3 {
-        Box::new(super::b3::B3Multi)
+        (Box::new(super::b3::B3Multi), false)
     } else {
-        Box::new(TraceContextPropagator::new())
+        (Box::new(TraceContextPropagator::new()), true)
     }
 }
 
@@ -121,13 +123,15 @@ pub(super) fn init(spec: Option<&TraceSpec>, label: &str) -> Result<bool, Error>
     }
     let provider = builder.build();
     let tracer = provider.tracer("io.naftiko.engine");
+    let (propagator, w3c) = propagator(spec);
     let state = State {
         provider,
         tracer,
         ring,
         label: (!label.is_empty())
             .then(|| opentelemetry::StringValue::from(Arc::<str>::from(label)).into()),
-        propagator: propagator(spec),
+        propagator,
+        w3c,
     };
     if STATE.set(state).is_ok() {
         ACTIVE.store(true, Ordering::Relaxed);
@@ -181,46 +185,63 @@ fn server(
     s: &State,
     name: &'static str,
     adapter: &'static str,
-    operation: Option<String>,
+    operation: Option<&str>,
     method: Option<&http::Method>,
     headers: &http::HeaderMap,
 ) -> Context {
     let parent = s.propagator.extract(&HeaderExtractor(headers));
-    let mut attributes = Vec::with_capacity(6);
-    attributes.push(KeyValue::new("naftiko.adapter.type", adapter));
-    if let Some(o) = operation {
-        attributes.push(KeyValue::new("naftiko.operation.id", o));
-    }
-    if let Some(m) = method {
-        attributes.push(KeyValue::new("http.request.method", method_value(m)));
-    }
-    if let Some(l) = &s.label {
-        attributes.push(KeyValue::new("naftiko.capability", l.clone()));
-    }
-    let span = s
+    let mut span = s
         .tracer
         .span_builder(name)
         .with_kind(SpanKind::Server)
-        .with_attributes(attributes)
         .start_with_context(&s.tracer, &parent);
+    // Attributes only for a span that records them: a request sampled out builds none.
+    if span.is_recording() {
+        let mut attributes = Vec::with_capacity(4);
+        attributes.push(KeyValue::new("naftiko.adapter.type", adapter));
+        if let Some(o) = operation {
+            attributes.push(KeyValue::new("naftiko.operation.id", o.to_owned()));
+        }
+        if let Some(m) = method {
+            attributes.push(KeyValue::new("http.request.method", method_value(m)));
+        }
+        if let Some(l) = &s.label {
+            attributes.push(KeyValue::new("naftiko.capability", l.clone()));
+        }
+        span.set_attributes(attributes);
+    }
     parent.with_span(span)
 }
 
-/// A child of the current span.
+/// Whether a span under `parent` would record nothing: its parent was sampled out. Every
+/// sampler the SDK offers decides a trace once (parent-based, or by the trace id, or always
+/// the same), so such a child is skipped altogether: no span, no attributes, and what goes
+/// upstream is the sampled-out parent's context, as W3C allows.
+fn sampled_out(parent: &Context) -> bool {
+    let parent = parent.span();
+    let sc = parent.span_context();
+    sc.is_valid() && !sc.is_sampled()
+}
+
+/// A child of the current span, unless the trace is sampled out. `attributes` is called
+/// only for a span that records.
 fn child(
     s: &State,
     name: impl Into<Cow<'static, str>>,
     kind: SpanKind,
-    attributes: Vec<KeyValue>,
-) -> Context {
+    attributes: impl FnOnce() -> Vec<KeyValue>,
+) -> Option<Context> {
     let parent = Context::current();
+    if sampled_out(&parent) {
+        return None;
+    }
     let span = s
         .tracer
         .span_builder(name)
         .with_kind(kind)
-        .with_attributes(attributes)
+        .with_attributes(attributes())
         .start_with_context(&s.tracer, &parent);
-    parent.with_span(span)
+    Some(parent.with_span(span))
 }
 
 /// Ends `span` (when `end`), with status ERROR and `message` when there is one.
@@ -236,40 +257,34 @@ pub(super) fn finish(span: &Context, message: Option<String>, end: bool) {
 
 pub(super) fn step(index: usize, step: Step, namespace: &'static str) -> Option<Context> {
     let s = state()?;
-    let index = KeyValue::new("naftiko.step.index", index as i64);
-    let (name, attributes) = match step {
-        Step::Call(call) => (
-            "step.call",
-            vec![
+    let name = match step {
+        Step::Call(_) => "step.call",
+        Step::Lookup(_) => "step.lookup",
+        Step::Script { .. } => "step.script",
+    };
+    child(s, name, SpanKind::Internal, || {
+        let index = KeyValue::new("naftiko.step.index", index as i64);
+        match step {
+            Step::Call(call) => vec![
                 index,
                 KeyValue::new("naftiko.step.call", call),
                 KeyValue::new("naftiko.namespace", namespace),
             ],
-        ),
-        Step::Lookup(field) => (
-            "step.lookup",
-            vec![index, KeyValue::new("naftiko.step.match", field)],
-        ),
-        Step::Script { file, language } => (
-            "step.script",
-            vec![
+            Step::Lookup(field) => vec![index, KeyValue::new("naftiko.step.match", field)],
+            Step::Script { file, language } => vec![
                 index,
                 KeyValue::new("naftiko.step.script.file", file),
                 KeyValue::new("naftiko.step.script.language", language),
             ],
-        ),
-    };
-    Some(child(s, name, SpanKind::Internal, attributes))
+        }
+    })
 }
 
 pub(super) fn aggregate(reference: &'static str) -> Option<Context> {
     let s = state()?;
-    Some(child(
-        s,
-        "aggregate.function",
-        SpanKind::Internal,
-        vec![KeyValue::new("naftiko.aggregate.ref", reference)],
-    ))
+    child(s, "aggregate.function", SpanKind::Internal, || {
+        vec![KeyValue::new("naftiko.aggregate.ref", reference)]
+    })
 }
 
 pub(super) fn layer(app: axum::Router, adapter: &'static str) -> axum::Router {
@@ -428,20 +443,16 @@ where
 pub(super) fn mcp_request(headers: &http::HeaderMap, method: &str) -> Option<Carried> {
     let s = state()?;
     Some(Carried {
-        cx: server(
-            s,
-            "mcp.request",
-            "mcp",
-            Some(method.to_owned()),
-            None,
-            headers,
-        ),
+        cx: server(s, "mcp.request", "mcp", Some(method), None, headers),
     })
 }
 
 pub(super) fn tool(name: &str, parent: Option<&Carried>) -> Option<Context> {
     let s = state()?;
     let parent = parent.map_or_else(Context::current, |c| c.cx.clone());
+    if sampled_out(&parent) {
+        return None;
+    }
     let span = s
         .tracer
         .span_builder("mcp.tool")
@@ -460,15 +471,12 @@ pub(super) fn client(method: &http::Method, namespace: &'static str) -> Option<C
         Some((_, span)) => span.into(),
         None => format!("http.client.{method}").into(),
     };
-    Some(child(
-        s,
-        name,
-        SpanKind::Client,
+    child(s, name, SpanKind::Client, || {
         vec![
             KeyValue::new("http.request.method", method_value(method)),
             KeyValue::new("naftiko.namespace", namespace),
-        ],
-    ))
+        ]
+    })
 }
 
 pub(super) fn status_code(span: &Context, code: u16) {
@@ -489,8 +497,42 @@ pub(super) fn outgoing(headers: &mut http::HeaderMap, url: &reqwest::Url, redact
     if span.is_recording() {
         span.set_attribute(KeyValue::new("url.full", redacted(url, redact)));
     }
-    s.propagator
-        .inject_context(&cx, &mut HeaderInjector(headers));
+    if s.w3c {
+        let sc = span.span_context();
+        if let Ok(v) = http::HeaderValue::from_bytes(&traceparent(sc)) {
+            headers.insert(http::HeaderName::from_static("traceparent"), v);
+        }
+        // An empty `tracestate` is left out, as W3C allows.
+        let state = sc.trace_state().header();
+        if !state.is_empty()
+            && let Ok(v) = http::HeaderValue::from_str(&state)
+        {
+            headers.insert(http::HeaderName::from_static("tracestate"), v);
+        }
+    } else {
+        s.propagator
+            .inject_context(&cx, &mut HeaderInjector(headers));
+    }
+}
+
+/// `00-<trace id>-<span id>-<flags>`, the W3C `traceparent` of `sc`, written into a buffer
+/// on the stack (the SDK's propagator formats four strings per upstream request).
+fn traceparent(sc: &opentelemetry::trace::SpanContext) -> [u8; 55] {
+    fn hex(bytes: &[u8], out: &mut [u8]) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for (b, o) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+            o[0] = DIGITS[usize::from(b >> 4)];
+            o[1] = DIGITS[usize::from(b & 0xf)];
+        }
+    }
+    let mut v = *b"00-00000000000000000000000000000000-0000000000000000-00";
+    hex(&sc.trace_id().to_bytes(), &mut v[3..35]);
+    hex(&sc.span_id().to_bytes(), &mut v[36..52]);
+    hex(
+        &[(sc.trace_flags() & opentelemetry::trace::TraceFlags::SAMPLED).to_u8()],
+        &mut v[53..55],
+    );
+    v
 }
 
 /// The URL with the value of the query parameter `secret` (an API key) replaced: a trace
@@ -551,6 +593,27 @@ pub(super) async fn get_trace(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn traceparent_is_the_sdk_propagators() {
+        use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+        for flags in [TraceFlags::SAMPLED, TraceFlags::default()] {
+            let sc = SpanContext::new(
+                TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+                SpanId::from_hex("b7ad6b7169203331").unwrap(),
+                flags,
+                false,
+                TraceState::default(),
+            );
+            let cx = Context::new().with_remote_span_context(sc.clone());
+            let mut headers = http::HeaderMap::new();
+            TraceContextPropagator::new().inject_context(&cx, &mut HeaderInjector(&mut headers));
+            assert_eq!(
+                headers["traceparent"].as_bytes(),
+                traceparent(&sc).as_slice()
+            );
+        }
+    }
 
     #[test]
     fn an_api_key_in_the_query_is_not_recorded() {
