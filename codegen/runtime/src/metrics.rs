@@ -193,30 +193,32 @@ impl Series {
         self.key.clear();
         self.key.push_str(counter);
         for (k, v) in labels {
-            // A separator no label name or value of ours contains.
-            self.key.push('\u{1f}');
-            self.key.push_str(k);
-            self.key.push('\u{1f}');
+            // Each value's length before it: a value (a caller's tool name, say) cannot
+            // make two label sets one key.
+            use std::fmt::Write as _;
+            let _ = write!(self.key, "|{k}|{}|", v.len());
             self.key.push_str(v);
         }
-        if !self.handles.contains_key(self.key.as_str()) {
-            if self.handles.len() >= Self::MAX {
-                return false;
-            }
-            let labels: Vec<::metrics::Label> = labels
-                .iter()
-                .map(|(k, v)| ::metrics::Label::new(*k, (*v).to_owned()))
-                .collect();
-            let handles = (
-                ::metrics::counter!(counter, labels.clone()),
-                ::metrics::histogram!(histogram, labels),
-            );
-            self.handles.insert(self.key.clone(), handles);
-        }
+        let seconds = elapsed.as_secs_f64();
         if let Some((c, h)) = self.handles.get(self.key.as_str()) {
             c.increment(1);
-            h.record(elapsed.as_secs_f64());
+            h.record(seconds);
+            return true;
         }
+        if self.handles.len() >= Self::MAX {
+            return false;
+        }
+        let labels: Vec<::metrics::Label> = labels
+            .iter()
+            .map(|(k, v)| ::metrics::Label::new(*k, (*v).to_owned()))
+            .collect();
+        let (c, h) = (
+            ::metrics::counter!(counter, labels.clone()),
+            ::metrics::histogram!(histogram, labels),
+        );
+        c.increment(1);
+        h.record(seconds);
+        self.handles.insert(self.key.clone(), (c, h));
         true
     }
 }
@@ -406,6 +408,27 @@ pub fn capability_active(label: &str, delta: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_label_set_keeps_its_own_series() {
+        enable().unwrap();
+        // Values that would make one key, were a thread's handles found by values joined
+        // with a separator.
+        let ms = Duration::from_millis(1);
+        request("mcp", "x|status|OK", "200", ms);
+        request("mcp", "x|status|OK", "200", ms);
+        request("mcp", "x", "OK|status|200", ms);
+        std::thread::spawn(move || request("mcp", "x", "OK|status|200", ms))
+            .join()
+            .unwrap();
+        let text = render().unwrap();
+        for line in [
+            r#"naftiko_request_total{naftiko_adapter_type="mcp",naftiko_operation_id="x|status|OK",status="200"} 2"#,
+            r#"naftiko_request_total{naftiko_adapter_type="mcp",naftiko_operation_id="x",status="OK|status|200"} 2"#,
+        ] {
+            assert!(text.contains(line), "missing {line}\n{text}");
+        }
+    }
 
     #[test]
     fn recorded_metrics_render_with_the_engine_names() {
