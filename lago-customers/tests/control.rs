@@ -99,8 +99,15 @@ async fn health_status_and_metrics_after_traffic() {
 
     // SIGTERM: readiness goes down while requests are still answered.
     common::terminate(&svc);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let r = get("/health/ready").await.unwrap();
+    // Polled, not slept on: a loaded machine may take a while to deliver the signal.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let r = loop {
+        let r = get("/health/ready").await.unwrap();
+        if r.status() == 503 || Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(r.status(), 503);
     let body: Value = r.json().await.unwrap();
     assert_eq!(

@@ -287,7 +287,16 @@ async fn shutdown_drains_in_flight_requests() {
     let url = format!("{}/v1/customers/c", svc.rest);
     let in_flight =
         tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // In flight once its upstream call arrived (not after a fixed sleep: on a loaded
+    // machine the request may not have connected yet).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while stub.requests().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the request never reached the upstream"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let pid = svc.service.0.id().to_string();
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &pid])
