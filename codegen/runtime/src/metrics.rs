@@ -157,12 +157,25 @@ fn count_and_time(
     {
         return;
     }
+    let (c, h) = series(counter, histogram, labels);
+    c.increment(1);
+    h.record(elapsed.as_secs_f64());
+}
+
+/// The current recorder's counter and histogram under `labels`.
+fn series(
+    counter: &'static str,
+    histogram: &'static str,
+    labels: &[(&'static str, &str)],
+) -> (::metrics::Counter, ::metrics::Histogram) {
     let labels: Vec<::metrics::Label> = labels
         .iter()
         .map(|(k, v)| ::metrics::Label::new(*k, (*v).to_owned()))
         .collect();
-    ::metrics::counter!(counter, labels.clone()).increment(1);
-    ::metrics::histogram!(histogram, labels).record(elapsed.as_secs_f64());
+    (
+        ::metrics::counter!(counter, labels.clone()),
+        ::metrics::histogram!(histogram, labels),
+    )
 }
 
 /// Each thread's handles of the global recorder's series, by name and labels: recording
@@ -208,14 +221,7 @@ impl Series {
         if self.handles.len() >= Self::MAX {
             return false;
         }
-        let labels: Vec<::metrics::Label> = labels
-            .iter()
-            .map(|(k, v)| ::metrics::Label::new(*k, (*v).to_owned()))
-            .collect();
-        let (c, h) = (
-            ::metrics::counter!(counter, labels.clone()),
-            ::metrics::histogram!(histogram, labels),
-        );
+        let (c, h) = series(counter, histogram, labels);
         c.increment(1);
         h.record(seconds);
         self.handles.insert(self.key.clone(), (c, h));
