@@ -19,20 +19,14 @@ a_bin=$(realpath "$1") b_bin=$(realpath "$2")
 secs=${3:-10}
 conns=${CONNS:-64}
 reps=${REPS:-5}
-target=${CARGO_TARGET_DIR:-$root/target}
-case $target in /*) ;; *) target=$root/$target ;; esac
-export CARGO_TARGET_DIR=$target
+use_target
 out=$target/bench-ab
 mkdir -p "$out"
-shared=${NAFTIKO_SHARED:-$root/../shared}
-examples=$shared/lago/examples
-[ -f "$examples/customer.response.json" ] || { echo "error: no Lago examples in $examples (set NAFTIKO_SHARED)" >&2; exit 2; }
+use_examples
 command -v wrk >/dev/null || { echo "error: wrk is needed (apt-get install wrk)" >&2; exit 2; }
-(cd bench/minproxy && cargo build -q --release --bin bench-lago-stub)
+build_minproxy --bin bench-lago-stub
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+trap stop_all EXIT
 hz=$(getconf CLK_TCK)
 
 STUB=4110

@@ -1,4 +1,31 @@
-# Shared by bench/run.sh, bench/ab.sh, bench/mcp_modes.sh and bench/test_mcp_call.sh (source it).
+# Shared by the bench scripts (source it from the repository root, with $root set to it).
+
+# Sets $target to the cargo target directory, absolute (a relative CARGO_TARGET_DIR is taken
+# from $root), and exports it for the cargo commands the script runs.
+use_target() {
+  target=${CARGO_TARGET_DIR:-$root/target}
+  case $target in /*) ;; *) target=$root/$target ;; esac
+  export CARGO_TARGET_DIR=$target
+}
+
+# Sets $shared (NAFTIKO_SHARED, else ../shared beside the repository) and $examples, Lago's
+# example bodies that the stub serves; exits 2 when they are not there.
+use_examples() {
+  shared=${NAFTIKO_SHARED:-$root/../shared}
+  examples=$shared/lago/examples
+  [ -f "$examples/customer.response.json" ] || { echo "error: no Lago examples in $examples (set NAFTIKO_SHARED)" >&2; exit 2; }
+}
+
+# Builds bench/minproxy's binaries (the stub, the yardsticks) with the workspace's lock file;
+# arguments go to cargo (`--bin bench-lago-stub`).
+build_minproxy() {
+  cp "$root/Cargo.lock" "$root/bench/minproxy/Cargo.lock"
+  (cd "$root/bench/minproxy" && cargo build -q --release "$@")
+}
+
+# Processes to kill when the script exits: add each one's pid to $pids.
+pids=()
+stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 
 # wrk output (with --latency, and bench/mcp_call.lua's done() lines when used) ->
 #   "rps p50_ms p99_ms failed good"

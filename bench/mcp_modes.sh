@@ -35,9 +35,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 . bench/lib.sh
-target=${CARGO_TARGET_DIR:-$root/target}
-case $target in /*) ;; *) target=$root/$target ;; esac
-export CARGO_TARGET_DIR=$target
+use_target
 ours=$(realpath "${1:-$target/release/lago-customers}")
 secs=${2:-10}
 conns=${CONNS:-64}
@@ -45,22 +43,18 @@ reps=${REPS:-3}
 tools=${TOOLS:-get}
 out=$target/bench-mcp-modes
 mkdir -p "$out"
-shared=${NAFTIKO_SHARED:-$root/../shared}
-examples=$shared/lago/examples
-[ -f "$examples/customer.response.json" ] || { echo "error: no Lago examples in $examples (set NAFTIKO_SHARED)" >&2; exit 2; }
+use_examples
 [ -x "$ours" ] || { echo "error: no lago-customers binary at $ours (build it with --release or name one)" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "error: wrk is needed (apt-get install wrk)" >&2; exit 2; }
 command -v curl >/dev/null || { echo "error: curl is needed" >&2; exit 2; }
 echo "== building bench-lago-stub and bench/minmcp (release) in $target" >&2
-(cd bench/minproxy && cargo build -q --release --bin bench-lago-stub)
+build_minproxy --bin bench-lago-stub
 [ -f bench/minmcp/Cargo.lock ] || cp Cargo.lock bench/minmcp/Cargo.lock
 (cd bench/minmcp && cargo build -q --release)
 bare=$target/release/bench-minmcp
 driver=$target/release/bench-mcp-stdio-load
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+trap stop_all EXIT
 hz=$(getconf CLK_TCK)
 export CLK_TCK=$hz
 

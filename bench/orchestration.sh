@@ -8,12 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+. bench/lib.sh
+use_target
 secs=${1:-10}
 delay=${DELAY_MS:-20}
 shared=${NAFTIKO_SHARED:-$root/../shared}
 tutorial=$shared/naftiko/beta5/tutorial
 [ -f "$tutorial/step-7-shipyard-orchestrated-lookup.yml" ] || { echo "error: no tutorial in $tutorial" >&2; exit 2; }
-target=${CARGO_TARGET_DIR:-$root/target}
 out=$target/bench/step7
 command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
 
@@ -24,10 +25,7 @@ rm -rf "$out"
   --out "$out" --name step7 --codegen-path "$root/codegen" >/dev/null
 (cd "$out" && CARGO_TARGET_DIR=$target/bench/step7-target cargo build -q --release)
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-wait_port() { for _ in $(seq 1 500); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; echo "port $1 never opened" >&2; return 1; }
+trap stop_all EXIT
 STUB=4700 REST=4710 MCP=4711 SKILL=4712
 python3 bench/delay_stub.py $STUB "$delay" & pids+=($!)
 wait_port $STUB

@@ -12,26 +12,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 . bench/lib.sh
-target=${CARGO_TARGET_DIR:-$root/target}
-case $target in /*) ;; *) target=$root/$target ;; esac
-export CARGO_TARGET_DIR=$target
+use_target
 bin=${1:-$target/release/lago-customers}
 secs=${2:-10}
 conns=${CONNS:-64}
 reps=${REPS:-7}
 out=$target/bench-gap
 mkdir -p "$out"
-shared=${NAFTIKO_SHARED:-$root/../shared}
-examples=$shared/lago/examples
-[ -f "$examples/customer.response.json" ] || { echo "error: no Lago examples in $examples (set NAFTIKO_SHARED)" >&2; exit 2; }
+use_examples
 command -v wrk >/dev/null || { echo "error: wrk is needed (apt-get install wrk)" >&2; exit 2; }
 [ -x "$bin" ] || cargo build -q --release -p lago-customers
-cp Cargo.lock bench/minproxy/Cargo.lock
-(cd bench/minproxy && cargo build -q --release)
+build_minproxy
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+trap stop_all EXIT
 hz=$(getconf CLK_TCK)
 
 STUB=4130 OURS=4230 MCP=4330 MIN=4430

@@ -28,15 +28,11 @@ root=$PWD
 secs=${1:-10}
 conns=${CONNS:-64}
 reps=${REPS:-3}
-target=${CARGO_TARGET_DIR:-$root/target}
-case $target in /*) ;; *) target=$root/$target ;; esac
-export CARGO_TARGET_DIR=$target
+use_target
 out=$target/bench
 mkdir -p "$out"
-shared=${NAFTIKO_SHARED:-$root/../shared}
-examples=$shared/lago/examples
+use_examples
 openapi=$shared/lago/openapi.yaml
-[ -f "$examples/customer.response.json" ] || { echo "error: no Lago examples in $examples (set NAFTIKO_SHARED)" >&2; exit 2; }
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need wrk || ! need nginx; then
@@ -51,8 +47,7 @@ if ! "$venv/bin/python" -c "import mcp, fastmcp, httpx, uvicorn, yaml" 2>/dev/nu
 fi
 echo "== building (release) in $target" >&2
 cargo build -q --release -p lago-customers
-cp Cargo.lock bench/minproxy/Cargo.lock
-(cd bench/minproxy && cargo build -q --release)
+build_minproxy
 
 # Lago's own MCP server, at a pinned commit.
 toolkit_commit=d5f701870a99fd877fbc19561f967fba32f857de
@@ -87,8 +82,7 @@ if [ -z "${SKIP_LAGO_TOOLKIT:-}" ]; then
 fi
 "$venv/bin/python" bench/fastmcp_server.py filter "$openapi" > "$out/lago-customers-openapi.json"
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$out/nginx.pid" ] && kill "$(cat "$out/nginx.pid")" 2>/dev/null || true; }
+cleanup() { stop_all; [ -f "$out/nginx.pid" ] && kill "$(cat "$out/nginx.pid")" 2>/dev/null || true; }
 trap cleanup EXIT
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }

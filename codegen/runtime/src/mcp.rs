@@ -246,22 +246,23 @@ impl Handler {
 /// `{"result": ...}` when the tool declares an output schema.
 pub fn tool_result(result: Result<Reply, Error>, typed: bool) -> CallToolResult {
     match result {
-        Ok(reply) => match reply.into_value() {
-            Ok(v @ Value::Object(_)) => CallToolResult::structured(v),
-            Ok(other) => {
-                let text = if other.is_null() {
-                    String::new()
-                } else {
-                    other.to_string()
-                };
-                let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
-                if typed {
-                    r.structured_content = Some(json!({ "result": other }));
+        Ok(Reply::Raw(r)) if r.format == crate::formats::Format::Json && one_line(&r.body) => {
+            // Passed through: the text block is the upstream's JSON as it came (checked by
+            // parsing it for `structuredContent`), not a second serialization of the parsed
+            // value, which cost an eighth of a call (bench/instructions.sh). Only JSON on
+            // one line: a pretty-printed body is compacted below, as text for a model
+            // should be.
+            match (r.json(), std::str::from_utf8(&r.body)) {
+                (Ok(v @ Value::Object(_)), Ok(text)) => {
+                    let mut result =
+                        CallToolResult::success(vec![ContentBlock::text(text.trim().to_owned())]);
+                    result.structured_content = Some(v);
+                    result
                 }
-                r
+                (value, _) => value_result(value, typed),
             }
-            Err(e) => CallToolResult::error(vec![ContentBlock::text(e.to_string())]),
-        },
+        }
+        Ok(reply) => value_result(reply.into_value(), typed),
         Err(Error::Upstream { status, body, .. }) => {
             // The upstream's own error body, unchanged, so the model sees e.g. Lago's error code.
             match serde_json::from_slice::<Value>(&body) {
@@ -274,6 +275,32 @@ pub fn tool_result(result: Result<Reply, Error>, typed: bool) -> CallToolResult 
         }
         Err(e) => CallToolResult::error(vec![ContentBlock::text(e.to_string())]),
     }
+}
+
+/// The tool result for a flow's result as JSON (see [`tool_result`]).
+fn value_result(value: Result<Value, Error>, typed: bool) -> CallToolResult {
+    match value {
+        Ok(v @ Value::Object(_)) => CallToolResult::structured(v),
+        Ok(other) => {
+            let text = if other.is_null() {
+                String::new()
+            } else {
+                other.to_string()
+            };
+            let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
+            if typed {
+                r.structured_content = Some(json!({ "result": other }));
+            }
+            r
+        }
+        Err(e) => CallToolResult::error(vec![ContentBlock::text(e.to_string())]),
+    }
+}
+
+/// Whether a JSON body is on one line: no line break or tab anywhere (inside a JSON string
+/// they would be escaped, so any there is whitespace between tokens).
+fn one_line(body: &[u8]) -> bool {
+    !body.is_empty() && memchr::memchr3(b'\n', b'\r', b'\t', body).is_none()
 }
 
 impl ServerHandler for Handler {
@@ -625,4 +652,50 @@ pub async fn serve_stdio(handler: Handler) -> Result<(), Error> {
         .await
         .map_err(|e| Error::Config(format!("MCP stdio: {e}")))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passed_through(body: &str) -> CallToolResult {
+        let r = crate::Response::new(http::StatusCode::OK, body.to_owned());
+        tool_result(Ok(Reply::Raw(r)), true)
+    }
+
+    fn text(r: &CallToolResult) -> &str {
+        r.content[0]
+            .as_text()
+            .map(|t| t.text.as_str())
+            .unwrap_or("")
+    }
+
+    #[test]
+    fn json_on_one_line_is_the_text_as_sent() {
+        let body = r#" {"name": "Ac\u00e9 \"Co\"", "n": 1.50, "big": 123456789012345678901234} "#;
+        let r = passed_through(body);
+        assert_eq!(text(&r), body.trim());
+        assert_eq!(r.is_error, Some(false));
+        let s = r.structured_content.unwrap();
+        assert_eq!(s["name"], "Acé \"Co\"");
+        assert_eq!(s["n"], 1.5);
+    }
+
+    #[test]
+    fn pretty_printed_json_is_compacted() {
+        let r = passed_through("{\n  \"a\": [1,\n 2],\t\"b\": \"x y\"\n}");
+        assert_eq!(text(&r), r#"{"a":[1,2],"b":"x y"}"#);
+        assert_eq!(r.structured_content.unwrap()["b"], "x y");
+    }
+
+    #[test]
+    fn other_values_and_broken_bodies_keep_their_results() {
+        let r = passed_through("[1, 2]");
+        assert_eq!(text(&r), "[1,2]");
+        assert_eq!(r.structured_content.unwrap(), json!({"result": [1, 2]}));
+        let r = passed_through(r#"{"a": "#);
+        assert_eq!(r.is_error, Some(true));
+        assert!(text(&r).contains("not valid JSON"), "{}", text(&r));
+        assert!(r.structured_content.is_none());
+    }
 }

@@ -139,6 +139,7 @@ impl Scan<'_> {
     }
 
     /// `"key"` then `:`, leaving the scan at the member's value.
+    #[inline(always)]
     fn key(&mut self) -> bool {
         if self.peek() != Some(b'"') {
             return false;
@@ -158,6 +159,7 @@ impl Scan<'_> {
 
     /// The rest of a string after its opening quote. The UTF-8 was checked up front, so
     /// only quotes, escapes and control characters need a look.
+    #[inline(always)]
     fn string(&mut self) -> bool {
         loop {
             self.skip_plain();
@@ -187,6 +189,7 @@ impl Scan<'_> {
     }
 
     /// Moves past bytes that need no look: all but `"`, `\` and controls, eight at a time.
+    #[inline(always)]
     fn skip_plain(&mut self) {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;

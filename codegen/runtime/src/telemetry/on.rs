@@ -26,14 +26,30 @@ struct State {
     ring: Option<Arc<Ring>>,
     /// `naftiko.capability` (shared, not copied per span).
     label: Option<opentelemetry::Value>,
-    propagator: Box<dyn TextMapPropagator + Send + Sync>,
-    /// W3C propagation, whose `traceparent` is written here without the SDK's formatting.
-    w3c: bool,
+    propagation: Propagation,
+}
+
+/// How a trace's context travels in headers, to and from callers and upstreams.
+enum Propagation {
+    /// W3C `traceparent`: read by the SDK's propagator, written here without its formatting.
+    W3c(TraceContextPropagator),
+    /// B3 multi-header, read and written by its propagator.
+    B3(super::b3::B3Multi),
+}
+
+impl Propagation {
+    /// The caller's context in `headers`, if any.
+    fn extract(&self, headers: &http::HeaderMap) -> Context {
+        match self {
+            Propagation::W3c(p) => p.extract(&HeaderExtractor(headers)),
+            Propagation::B3(p) => p.extract(&HeaderExtractor(headers)),
+        }
+    }
 }
 
 /// W3C `traceparent`, or B3 when the spec asks for it; `OTEL_PROPAGATORS` wins
 /// (`tracecontext`, `b3multi`).
-fn propagator(spec: Option<&TraceSpec>) -> (Box<dyn TextMapPropagator + Send + Sync>, bool) {
+fn propagation(spec: Option<&TraceSpec>) -> Propagation {
     let b3 = match env("OTEL_PROPAGATORS") {
         Some(p) => {
             let names: Vec<&str> = p.split(',').map(str::trim).collect();
@@ -42,9 +58,9 @@ fn propagator(spec: Option<&TraceSpec>) -> (Box<dyn TextMapPropagator + Send + S
         None => spec.is_some_and(|s| s.b3),
     };
     if b3 {
-        (Box::new(super::b3::B3Multi), false)
+        Propagation::B3(super::b3::B3Multi)
     } else {
-        (Box::new(TraceContextPropagator::new()), true)
+        Propagation::W3c(TraceContextPropagator::new())
     }
 }
 
@@ -123,15 +139,13 @@ pub(super) fn init(spec: Option<&TraceSpec>, label: &str) -> Result<bool, Error>
     }
     let provider = builder.build();
     let tracer = provider.tracer("io.naftiko.engine");
-    let (propagator, w3c) = propagator(spec);
     let state = State {
         provider,
         tracer,
         ring,
         label: (!label.is_empty())
             .then(|| opentelemetry::StringValue::from(Arc::<str>::from(label)).into()),
-        propagator,
-        w3c,
+        propagation: propagation(spec),
     };
     if STATE.set(state).is_ok() {
         ACTIVE.store(true, Ordering::Relaxed);
@@ -189,7 +203,7 @@ fn server(
     method: Option<&http::Method>,
     headers: &http::HeaderMap,
 ) -> Context {
-    let parent = s.propagator.extract(&HeaderExtractor(headers));
+    let parent = s.propagation.extract(headers);
     let mut span = s
         .tracer
         .span_builder(name)
@@ -497,21 +511,21 @@ pub(super) fn outgoing(headers: &mut http::HeaderMap, url: &reqwest::Url, redact
     if span.is_recording() {
         span.set_attribute(KeyValue::new("url.full", redacted(url, redact)));
     }
-    if s.w3c {
-        let sc = span.span_context();
-        if let Ok(v) = http::HeaderValue::from_bytes(&traceparent(sc)) {
-            headers.insert(http::HeaderName::from_static("traceparent"), v);
+    match &s.propagation {
+        Propagation::W3c(_) => {
+            let sc = span.span_context();
+            if let Ok(v) = http::HeaderValue::from_bytes(&traceparent(sc)) {
+                headers.insert(http::HeaderName::from_static("traceparent"), v);
+            }
+            // An empty `tracestate` is left out, as W3C allows.
+            let state = sc.trace_state().header();
+            if !state.is_empty()
+                && let Ok(v) = http::HeaderValue::from_str(&state)
+            {
+                headers.insert(http::HeaderName::from_static("tracestate"), v);
+            }
         }
-        // An empty `tracestate` is left out, as W3C allows.
-        let state = sc.trace_state().header();
-        if !state.is_empty()
-            && let Ok(v) = http::HeaderValue::from_str(&state)
-        {
-            headers.insert(http::HeaderName::from_static("tracestate"), v);
-        }
-    } else {
-        s.propagator
-            .inject_context(&cx, &mut HeaderInjector(headers));
+        Propagation::B3(p) => p.inject_context(&cx, &mut HeaderInjector(headers)),
     }
 }
 

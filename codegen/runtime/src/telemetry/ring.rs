@@ -103,6 +103,10 @@ struct State {
     pending_order: VecDeque<TraceId>,
     /// The traces, oldest first, with the SDK's id of each (for spans that end late).
     traces: VecDeque<(Option<TraceId>, Trace)>,
+    /// How many of `traces` have each SDK id (callers may send one trace id with several
+    /// requests): a span that ends before its root (the usual child) is told from a late
+    /// one without a walk through the whole ring.
+    in_ring: HashMap<TraceId, usize>,
 }
 
 /// The spans of a trace whose root has not ended yet.
@@ -145,7 +149,9 @@ impl Ring {
                 return;
             }
             // A span that ends after its root joins its trace while the ring holds it.
-            if let Some((_, t)) = s.traces.iter_mut().rev().find(|(t, _)| *t == Some(id)) {
+            if s.in_ring.contains_key(&id)
+                && let Some((_, t)) = s.traces.iter_mut().rev().find(|(t, _)| *t == Some(id))
+            {
                 keep(&mut t.spans, &mut t.dropped, span, MAX_SPANS);
                 return;
             }
@@ -194,7 +200,17 @@ impl Ring {
 
     fn push_locked(&self, s: &mut State, id: Option<TraceId>, trace: Trace) {
         while s.traces.len() >= self.capacity {
-            s.traces.pop_front();
+            if let Some((Some(old), _)) = s.traces.pop_front()
+                && let Some(n) = s.in_ring.get_mut(&old)
+            {
+                *n -= 1;
+                if *n == 0 {
+                    s.in_ring.remove(&old);
+                }
+            }
+        }
+        if let Some(id) = id {
+            *s.in_ring.entry(id).or_default() += 1;
         }
         s.traces.push_back((id, trace));
     }
@@ -402,6 +418,27 @@ mod tests {
         assert_eq!(count(Some("mcp"), Some("ok")), 1);
         assert_eq!(count(Some("rest"), None), 0);
         assert_eq!(count(None, Some("ERROR")), 0);
+    }
+
+    #[test]
+    fn a_late_span_joins_the_newest_trace_of_its_id_after_an_older_one_is_evicted() {
+        // Two requests under one caller trace id, then a third trace pushes the older out.
+        let ring = Ring::new(2);
+        let id = TraceId::from(5);
+        ring.record(id, span(1, "rest.request"), true);
+        ring.record(id, span(3, "rest.request"), true);
+        ring.record(TraceId::from(6), span(1, "rest.request"), true);
+        let mut late = span(4, "http.client.GET");
+        late.parent = SpanId::from(3);
+        ring.record(id, late, false);
+        let t = ring.get(&id.to_string()).unwrap();
+        assert_eq!(t["spans"].as_array().unwrap().len(), 2);
+        // Evicted everywhere: a late span of it now waits for a root instead.
+        ring.record(TraceId::from(8), span(1, "rest.request"), true);
+        ring.record(TraceId::from(9), span(1, "rest.request"), true);
+        ring.record(id, span(7, "http.client.GET"), false);
+        assert!(ring.get(&id.to_string()).is_none());
+        assert_eq!(ring.state().in_ring.len(), 2);
     }
 
     #[test]
