@@ -498,6 +498,37 @@ struct Envelope<'a> {
     error: Option<serde::de::IgnoredAny>,
 }
 
+/// The fields of the one JSON-RPC message in `bytes`, or the error code and message that
+/// say why it is not one. An object, as every message is, is read once, into the fields
+/// looked at; anything else, or an object that does not read, is parsed whole to tell a
+/// parse error from an invalid request.
+fn read_envelope(bytes: &[u8]) -> Result<Envelope<'_>, (i64, String)> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+        && let Ok(e) = serde_json::from_slice::<Envelope>(bytes)
+    {
+        return Ok(e);
+    }
+    Err(match serde_json::from_slice::<Value>(bytes) {
+        _ if bytes.iter().all(u8::is_ascii_whitespace) => {
+            (-32700, "Parse error: the request body is empty".to_owned())
+        }
+        Err(e) => (-32700, format!("Parse error: {e}")),
+        Ok(Value::Array(_)) => (
+            -32600,
+            "Invalid Request: batches are not supported; send one message per request".to_owned(),
+        ),
+        Ok(Value::Object(_)) => match serde_json::from_slice::<Envelope>(bytes) {
+            Err(e) => (-32600, format!("Invalid Request: {e}")),
+            // Read above; not reached.
+            Ok(_) => (-32600, "Invalid Request".to_owned()),
+        },
+        Ok(_) => (
+            -32600,
+            "Invalid Request: a message is a JSON object".to_owned(),
+        ),
+    })
+}
+
 /// The parameter a method cannot do without, for the methods whose parameters the SDK
 /// would otherwise refuse as an unknown method (-32601) rather than as invalid (-32602).
 fn required_param(method: &str) -> Option<&'static str> {
@@ -558,55 +589,41 @@ async fn check_jsonrpc(
         }
     };
     let mut carried = None;
-    let problem = match serde_json::from_slice::<Value>(&bytes) {
-        _ if bytes.iter().all(u8::is_ascii_whitespace) => {
-            Some((-32700, "Parse error: the request body is empty".to_owned()))
-        }
-        Err(e) => Some((-32700, format!("Parse error: {e}"))),
-        Ok(Value::Array(_)) => Some((
+    let problem = match read_envelope(&bytes) {
+        Err(problem) => Some(problem),
+        Ok(e) if e.jsonrpc != Some("2.0") => Some((
             -32600,
-            "Invalid Request: batches are not supported; send one message per request".to_owned(),
+            "Invalid Request: `jsonrpc` must be \"2.0\"".to_owned(),
         )),
-        Ok(Value::Object(_)) => match serde_json::from_slice::<Envelope>(&bytes) {
-            Ok(e) if e.jsonrpc != Some("2.0") => Some((
-                -32600,
-                "Invalid Request: `jsonrpc` must be \"2.0\"".to_owned(),
-            )),
-            Ok(e) if e.method.is_none() && e.result.is_none() && e.error.is_none() => Some((
-                -32600,
-                "Invalid Request: a message needs a `method` (or is a response)".to_owned(),
-            )),
-            // A request (it has an id; a notification has none).
-            Ok(Envelope {
-                id: Some(id),
-                method: Some(method),
-                params,
-                ..
-            }) => {
-                // Its span, handed to the handler.
-                carried = crate::telemetry::mcp_request(&parts.headers, &method);
-                // A known method without the parameter it needs.
-                if let Some(message) = missing_params(&method, params.as_ref()) {
-                    let body = json!({"jsonrpc": "2.0", "id": id,
-                        "error": {"code": -32602, "message": message}});
-                    return (
-                        [(
-                            http::header::CONTENT_TYPE,
-                            http::HeaderValue::from_static("application/json"),
-                        )],
-                        body.to_string(),
-                    )
-                        .into_response();
-                }
-                None
+        Ok(e) if e.method.is_none() && e.result.is_none() && e.error.is_none() => Some((
+            -32600,
+            "Invalid Request: a message needs a `method` (or is a response)".to_owned(),
+        )),
+        // A request (it has an id; a notification has none).
+        Ok(Envelope {
+            id: Some(id),
+            method: Some(method),
+            params,
+            ..
+        }) => {
+            // Its span, handed to the handler.
+            carried = crate::telemetry::mcp_request(&parts.headers, &method);
+            // A known method without the parameter it needs.
+            if let Some(message) = missing_params(&method, params.as_ref()) {
+                let body = json!({"jsonrpc": "2.0", "id": id,
+                    "error": {"code": -32602, "message": message}});
+                return (
+                    [(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static("application/json"),
+                    )],
+                    body.to_string(),
+                )
+                    .into_response();
             }
-            Ok(_) => None,
-            Err(e) => Some((-32600, format!("Invalid Request: {e}"))),
-        },
-        Ok(_) => Some((
-            -32600,
-            "Invalid Request: a message is a JSON object".to_owned(),
-        )),
+            None
+        }
+        Ok(_) => None,
     };
     if let Some((code, message)) = problem {
         return rpc_error(http::StatusCode::BAD_REQUEST, code, &message).into_response();
@@ -686,6 +703,37 @@ mod tests {
         let r = passed_through("{\n  \"a\": [1,\n 2],\t\"b\": \"x y\"\n}");
         assert_eq!(text(&r), r#"{"a":[1,2],"b":"x y"}"#);
         assert_eq!(r.structured_content.unwrap()["b"], "x y");
+    }
+
+    #[test]
+    fn a_message_is_read_once_and_what_is_not_one_says_why() {
+        let e = read_envelope(
+            br#" {"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x"}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.jsonrpc, Some("2.0"));
+        assert_eq!(e.method.as_deref(), Some("tools/call"));
+        assert_eq!(e.id, Some(json!(7)));
+        let code = |b: &[u8]| read_envelope(b).err();
+        assert_eq!(
+            code(b"  "),
+            Some((-32700, "Parse error: the request body is empty".to_owned()))
+        );
+        assert_eq!(code(br#"{"id": 1,"#).map(|c| c.0), Some(-32700));
+        assert_eq!(code(br#"{"id":1} x"#).map(|c| c.0), Some(-32700));
+        assert!(code(br#"[{"id":1}]"#).unwrap().1.contains("batches"));
+        assert!(
+            code(b"42")
+                .unwrap()
+                .1
+                .contains("a message is a JSON object")
+        );
+        let (c, m) = code(br#"{"jsonrpc":2,"id":1}"#).unwrap();
+        assert_eq!(c, -32600);
+        assert!(m.starts_with("Invalid Request: invalid type"), "{m}");
+        let (c, m) = code(br#"{"id":1,"id":2}"#).unwrap();
+        assert_eq!(c, -32600);
+        assert!(m.contains("duplicate field"), "{m}");
     }
 
     #[test]
