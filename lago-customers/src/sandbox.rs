@@ -10,7 +10,6 @@
 //! has something to show.
 
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
@@ -105,29 +104,9 @@ pub struct Sandbox {
     store: Arc<Mutex<Store>>,
 }
 
+/// Now, as Lago writes times: RFC 3339 in UTC, to the second (`2022-04-29T08:59:51Z`).
 fn now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn uuid(seq: u64) -> String {
@@ -646,21 +625,20 @@ async fn past_usage(
 /// The first and last instants of the calendar month `back` months before the one of
 /// `today` (an RFC 3339 UTC time), as RFC 3339 times.
 fn past_month(today: &str, back: usize) -> (String, String) {
-    let year: i64 = today[..4].parse().unwrap_or(1970);
-    let month: i64 = today[5..7].parse().unwrap_or(1);
-    let index = year * 12 + (month - 1) - back as i64;
-    let (y, m) = (index.div_euclid(12), index.rem_euclid(12) + 1);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    (
-        format!("{y:04}-{m:02}-01T00:00:00Z"),
-        format!("{y:04}-{m:02}-{days:02}T23:59:59Z"),
-    )
+    use chrono::{Datelike, Months, NaiveDate};
+    let this_month = today
+        .get(..10)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .and_then(|d| d.with_day(1))
+        .unwrap_or_default();
+    let first = this_month
+        .checked_sub_months(Months::new(u32::try_from(back).unwrap_or(u32::MAX)))
+        .unwrap_or(this_month);
+    let last = first
+        .checked_add_months(Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(first);
+    (format!("{first}T00:00:00Z"), format!("{last}T23:59:59Z"))
 }
 
 async fn portal_url(State(s): State<Sandbox>, Path(id): Path<String>) -> Response {
@@ -671,5 +649,34 @@ async fn portal_url(State(s): State<Sandbox>, Path(id): Path<String>) -> Respons
         }}))
         .into_response(),
         None => not_found("customer"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn past_months_end_on_their_last_day() {
+        assert_eq!(
+            past_month("2024-03-15T10:00:00Z", 1),
+            ("2024-02-01T00:00:00Z".into(), "2024-02-29T23:59:59Z".into())
+        );
+        assert_eq!(
+            past_month("2024-03-15T10:00:00Z", 3),
+            ("2023-12-01T00:00:00Z".into(), "2023-12-31T23:59:59Z".into())
+        );
+        assert_eq!(
+            past_month("2023-05-01T00:00:00Z", 3).1,
+            "2023-02-28T23:59:59Z"
+        );
+    }
+
+    #[test]
+    fn now_is_rfc3339_utc_to_the_second() {
+        let t = now();
+        assert_eq!(t.len(), 20, "{t}");
+        assert!(chrono::DateTime::parse_from_rfc3339(&t).is_ok(), "{t}");
+        assert!(t.ends_with('Z'));
     }
 }
