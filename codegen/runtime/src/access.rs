@@ -35,7 +35,7 @@ impl MakeRequestId for NextId {
             h.finish() as u32
         });
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        // Written by hand: `format!` took ~1,500 instructions a request (bench/instructions.sh).
+        // Written by hand: `format!` took ~1,700 instructions a request (bench/instructions.sh).
         let mut id = [b'-'; 25];
         hex(&mut id[..8], u64::from(prefix));
         hex(&mut id[9..], n);

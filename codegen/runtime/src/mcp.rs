@@ -249,7 +249,7 @@ pub fn tool_result(result: Result<Reply, Error>, typed: bool) -> CallToolResult 
         Ok(Reply::Raw(r)) if r.format == crate::formats::Format::Json && one_line(&r.body) => {
             // Passed through: the text block is the upstream's JSON as it came (checked by
             // parsing it for `structuredContent`), not a second serialization of the parsed
-            // value, which cost an eighth of a call (bench/instructions.sh). Only JSON on
+            // value, which cost a seventh of a call (bench/instructions.sh). Only JSON on
             // one line: a pretty-printed body is compacted below, as text for a model
             // should be.
             match (r.json(), std::str::from_utf8(&r.body)) {
