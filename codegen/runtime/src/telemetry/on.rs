@@ -532,13 +532,7 @@ pub(super) fn outgoing(headers: &mut http::HeaderMap, url: &reqwest::Url, redact
 /// `00-<trace id>-<span id>-<flags>`, the W3C `traceparent` of `sc`, written into a buffer
 /// on the stack (the SDK's propagator formats four strings per upstream request).
 fn traceparent(sc: &opentelemetry::trace::SpanContext) -> [u8; 55] {
-    fn hex(bytes: &[u8], out: &mut [u8]) {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        for (b, o) in bytes.iter().zip(out.chunks_exact_mut(2)) {
-            o[0] = DIGITS[usize::from(b >> 4)];
-            o[1] = DIGITS[usize::from(b & 0xf)];
-        }
-    }
+    use crate::access::hex;
     let mut v = *b"00-00000000000000000000000000000000-0000000000000000-00";
     hex(&sc.trace_id().to_bytes(), &mut v[3..35]);
     hex(&sc.span_id().to_bytes(), &mut v[36..52]);
